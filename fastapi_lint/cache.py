@@ -1,0 +1,84 @@
+"""Results of unchanged files, answered without parsing.
+
+`.fastapi_lint_cache/<settings digest>.json` under the project root maps each file's
+absolute path to the sha256 of its content, the project-index digest it was linted with,
+and its diagnostics. The settings digest covers the tool version and every setting that
+can change a file's result, so a new version or config simply starts a new cache file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from typing import Dict, Optional
+
+from fastapi_lint.diagnostics import Diagnostic, FileResult
+from fastapi_lint.settings import Settings, display_path
+
+CACHE_DIR = ".fastapi_lint_cache"
+
+
+class Cache:
+    def __init__(self, settings: Settings) -> None:
+        self.dir = os.path.join(settings.root, CACHE_DIR)
+        self.file = os.path.join(self.dir, f"{settings.digest()}.json")
+        self.entries: Dict[str, dict] = {}
+        self.dirty = False
+        try:
+            with open(self.file, encoding="utf-8") as fh:
+                data = json.load(fh)
+            if isinstance(data, dict):
+                self.entries = data
+        except (OSError, ValueError):
+            self.entries = {}
+
+    @staticmethod
+    def _hash(path: str) -> Optional[str]:
+        try:
+            with open(path, "rb") as fh:
+                return hashlib.sha256(fh.read()).hexdigest()
+        except OSError:
+            return None
+
+    def get(self, path: str, index_digest: Optional[str] = None) -> Optional[FileResult]:
+        entry = self.entries.get(os.path.abspath(path))
+        if entry is None or entry.get("index") != index_digest:
+            return None
+        if entry.get("hash") != self._hash(path):
+            return None
+        display = display_path(path)
+        diags = []
+        for d in entry["diagnostics"]:
+            diag = Diagnostic.from_dict(d)
+            diag.path = display
+            diags.append(diag)
+        return FileResult(display, diags)
+
+    def put(self, path: str, result: FileResult, index_digest: Optional[str] = None) -> None:
+        digest = self._hash(path)
+        if digest is None:
+            return
+        self.entries[os.path.abspath(path)] = {
+            "hash": digest,
+            "index": index_digest,
+            "diagnostics": [d.to_dict() for d in result.diagnostics],
+        }
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+            gitignore = os.path.join(self.dir, ".gitignore")
+            if not os.path.exists(gitignore):
+                with open(gitignore, "w", encoding="utf-8") as fh:
+                    fh.write("# Created by fastapi-lint automatically.\n*\n")
+            fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.entries, fh)
+            os.replace(tmp, self.file)
+        except OSError:
+            pass  # a read-only tree just runs uncached

@@ -1,0 +1,1 @@
+"""Data, not logic: the APIs rules know about. Adding a library is a line here."""

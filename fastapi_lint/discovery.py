@@ -1,0 +1,183 @@
+"""Paths -> the Python files to lint.
+
+Directories are walked honouring `.gitignore` files (each relative to its own folder),
+`exclude`/`extend-exclude` patterns and the default excludes (VCS folders, virtualenvs,
+build output). A file named explicitly is linted even when excluded, unless
+`force_exclude` is set (what pre-commit needs, as it always passes file names).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import pathspec
+
+from fastapi_lint.settings import Settings, relpath_under
+
+PY_SUFFIXES = (".py", ".pyi")
+
+
+class DiscoveryError(Exception):
+    """A path the user named does not exist (a usage error: exit 2)."""
+
+
+@dataclass
+class _Ignore:
+    base: str
+    spec: pathspec.PathSpec
+
+
+@dataclass
+class Discovered:
+    files: List[str] = field(default_factory=list)
+    #: Paths that could not be walked (permission denied, symlink loops): one diagnostic each.
+    unreadable: List[Tuple[str, str]] = field(default_factory=list)
+
+
+def _matches(patterns: Sequence[str], path: str, root: str) -> bool:
+    """ruff's exclude semantics: a pattern matches the path (relative to the project root or
+    absolute) or any one of its components."""
+    if not patterns:
+        return False
+    rel = relpath_under(path, root).replace(os.sep, "/")
+    absolute = os.path.abspath(path).replace(os.sep, "/")
+    parts = rel.split("/")
+    for pat in patterns:
+        p = pat.rstrip("/")
+        if fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(absolute, p):
+            return True
+        if "/" not in p and fnmatch.fnmatchcase(parts[-1], p):
+            return True
+        if "/" in p and (rel.startswith(p + "/") or fnmatch.fnmatchcase(rel, p + "/*")):
+            return True
+    return False
+
+
+def _load_gitignore(directory: str) -> Optional[_Ignore]:
+    path = os.path.join(directory, ".gitignore")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return _Ignore(directory, spec)
+
+
+def _git_ignored(ignores: List[_Ignore], path: str, is_dir: bool) -> bool:
+    for ig in ignores:
+        rel = os.path.relpath(path, ig.base).replace(os.sep, "/")
+        if rel.startswith(".."):
+            continue
+        if ig.spec.match_file(rel + ("/" if is_dir else "")):
+            return True
+    return False
+
+
+def _is_virtualenv(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "pyvenv.cfg"))
+
+
+def _gitignores_above(directory: str, root: str) -> List[_Ignore]:
+    """.gitignore files from the project root down to `directory` (exclusive)."""
+    out: List[_Ignore] = []
+    directory = os.path.abspath(directory)
+    root = os.path.abspath(root)
+    chain = []
+    cur = os.path.dirname(directory)
+    while cur.startswith(root) and len(cur) >= len(root):
+        chain.append(cur)
+        if cur == root:
+            break
+        parent = os.path.dirname(cur)
+        if parent == cur:
+            break
+        cur = parent
+    for d in reversed(chain):
+        ig = _load_gitignore(d)
+        if ig:
+            out.append(ig)
+    return out
+
+
+def discover(paths: Sequence[str], settings: Settings) -> Discovered:
+    found = Discovered()
+    seen = set()
+    patterns = tuple(settings.exclude) + tuple(settings.extend_exclude)
+    root = settings.root
+
+    def add(path: str) -> None:
+        key = os.path.abspath(path)
+        if key not in seen:
+            seen.add(key)
+            found.files.append(path)
+
+    for given in paths:
+        if not os.path.lexists(given):
+            raise DiscoveryError(f"{given}: no such file or directory")
+        if os.path.isdir(given):
+            ignores = _gitignores_above(given, root) if settings.respect_gitignore else []
+            if os.path.abspath(given) != os.path.abspath(root) and _matches(patterns, given, root) \
+                    and settings.force_exclude:
+                continue
+            for f in _walk(given, patterns, root, ignores, settings, found):
+                add(f)
+        else:
+            if settings.force_exclude:
+                if _matches(patterns, given, root):
+                    continue
+                if settings.respect_gitignore and _git_ignored(
+                        _gitignores_above(given, root) + _own_gitignore(given), given, False):
+                    continue
+            add(given)
+    return found
+
+
+def _own_gitignore(path: str) -> List[_Ignore]:
+    ig = _load_gitignore(os.path.dirname(os.path.abspath(path)))
+    return [ig] if ig else []
+
+
+def _walk(top: str, patterns: Tuple[str, ...], root: str, ignores: List[_Ignore], settings: Settings,
+          found: Discovered) -> Iterator[str]:
+    visited = set()
+
+    def walk(directory: str, ignores: List[_Ignore]) -> Iterator[str]:
+        try:
+            real = os.path.realpath(directory)
+            if real in visited:
+                return
+            visited.add(real)
+            if settings.respect_gitignore:
+                own = _load_gitignore(directory)
+                if own:
+                    ignores = ignores + [own]
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            found.unreadable.append((directory, exc.strerror or str(exc)))
+            return
+        for entry in entries:
+            path = entry.path
+            try:
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+            except OSError as exc:
+                found.unreadable.append((path, exc.strerror or str(exc)))
+                continue
+            if _matches(patterns, path, root):
+                continue
+            if ignores and _git_ignored(ignores, path, is_dir):
+                continue
+            if is_dir:
+                if _is_virtualenv(path):
+                    continue
+                yield from walk(path, ignores)
+            elif is_file and entry.name.endswith(PY_SUFFIXES):
+                yield path
+            elif not is_file and not is_dir and entry.name.endswith(PY_SUFFIXES) and entry.is_symlink():
+                found.unreadable.append((path, "broken symbolic link"))
+
+    yield from walk(top, ignores)

@@ -1,0 +1,432 @@
+"""The per-file pipeline and the run over many files.
+
+    read -> decode check -> token gate -> parse once (libcst) -> ModuleContext
+         -> all enabled rules in one traversal -> positions (only if something was found)
+         -> noqa / per-file-ignores -> fixes (re-lint until stable) -> FileResult
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import io
+import os
+import sys
+import tokenize
+import traceback
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from fastapi_lint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Diagnostic, FileResult, Fix
+from fastapi_lint.fixes import apply_specs, choose_non_overlapping, text_edits
+from fastapi_lint.model.context import ModuleContext
+from fastapi_lint.model.index import ModuleSummary, ProjectIndex, module_name_for, summarize_module
+from fastapi_lint.noqa import NoqaIndex, file_exemption
+from fastapi_lint.registry import FixSpec, Rule, all_rules
+from fastapi_lint.settings import Settings, display_path
+
+PARSE_ERROR = "FPI000"
+MAX_FIX_ROUNDS = 10
+#: Below this many files the run stays in one process: a pool costs more than it saves.
+POOL_THRESHOLD = 12
+
+
+# ---------------------------------------------------------------------------- reading
+
+class SourceError(Exception):
+    """The file cannot be read or decoded: becomes one FPI000 diagnostic."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def decode_source(data: bytes) -> Tuple[str, str]:
+    """(text, encoding) honouring a BOM and a PEP 263 coding line; SourceError if undecodable."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(f"cannot detect encoding: {exc.msg if hasattr(exc, 'msg') else exc}")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SourceError(f"cannot decode as {encoding}: invalid byte {data[exc.start:exc.start + 1]!r}",
+                          line, col)
+    except LookupError:
+        raise SourceError(f"unknown encoding {encoding!r}")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, encoding
+
+
+def parse_source(data: bytes) -> cst.Module:
+    """libcst parse of the file's bytes (libcst keeps the encoding, BOM and line endings)."""
+    if b"\x00" in data:
+        pos = data.index(b"\x00")
+        line = data.count(b"\n", 0, pos) + 1
+        raise SourceError("source contains a null byte", line, pos - (data.rfind(b"\n", 0, pos) + 1) + 1)
+    try:
+        return cst.parse_module(data)
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1)
+    except RecursionError:
+        raise SourceError("syntax error: too deeply nested to parse")
+    except Exception as exc:  # the native parser raises a few other types on odd input
+        raise SourceError(f"syntax error: {type(exc).__name__}: {exc}")
+
+
+def quick_syntax_ok(text: str) -> bool:
+    """A cheap check (CPython's parser, ~10x faster than libcst) for files the token gate skips."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
+# ---------------------------------------------------------------------------- rules
+
+def rules_for(enabled: FrozenSet[str]) -> List[Type[Rule]]:
+    return [r for code, r in all_rules().items() if code in enabled and r.visitor_methods()]
+
+
+def gate(rules: Sequence[Type[Rule]], text: str) -> List[Type[Rule]]:
+    """The rules whose tokens appear in the text (rules without tokens always run)."""
+    return [r for r in rules if r.tokens is None or any(t in text for t in r.tokens)]
+
+
+class _Dispatcher(cst.CSTVisitor):
+    """Runs every rule's visitor methods in one traversal, keeping the context's stacks.
+
+    A rule that raises is disabled for the rest of this file and reported as an internal
+    error; the other rules go on.
+    """
+
+    def __init__(self, ctx: ModuleContext, rules: Sequence[Rule]) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.visits: Dict[str, List[Tuple[Rule, Callable]]] = {}
+        self.leaves: Dict[str, List[Tuple[Rule, Callable]]] = {}
+        self.crashed: Dict[str, str] = {}
+        for rule in rules:
+            for name in type(rule).visitor_methods():
+                kind, _, node_type = name.partition("_")
+                table = self.visits if kind == "visit" else self.leaves
+                table.setdefault(node_type, []).append((rule, getattr(rule, name)))
+
+    def _call(self, handlers: List[Tuple[Rule, Callable]], node: cst.CSTNode) -> None:
+        for rule, fn in handlers:
+            if rule.code in self.crashed:
+                continue
+            try:
+                fn(node)
+            except Exception:
+                self.crashed[rule.code] = traceback.format_exc(limit=-3)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        ctx = self.ctx
+        stack = ctx.node_stack
+        if stack:
+            parent = stack[-1]
+            if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and node is parent.body:
+                ctx.scope_stack.append(parent)
+        stack.append(node)
+        handlers = self.visits.get(type(node).__name__)
+        if handlers:
+            self._call(handlers, node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        ctx = self.ctx
+        handlers = self.leaves.get(type(original_node).__name__)
+        if handlers:
+            self._call(handlers, original_node)
+        ctx.node_stack.pop()
+        scope = ctx.scope_stack[-1]
+        if len(ctx.scope_stack) > 1 and original_node is getattr(scope, "body", None):
+            ctx.scope_stack.pop()
+
+
+# ---------------------------------------------------------------------------- one file
+
+@dataclass
+class _Analysis:
+    module: cst.Module
+    ctx: ModuleContext
+    findings: list
+    positions: Optional[object]
+    crashed: Dict[str, str] = field(default_factory=dict)
+
+
+def _analyse(module: cst.Module, path: str, rule_classes: Sequence[Type[Rule]],
+             index: Optional[ProjectIndex], root: Optional[str]) -> _Analysis:
+    module_name, is_package = module_name_for(path, root) if path not in ("-", "<stdin>") else (None, False)
+    ctx = ModuleContext(module, path, module_name, is_package, index)
+    rules = [cls(ctx) for cls in rule_classes]
+    dispatcher = _Dispatcher(ctx, rules)
+    module.visit(dispatcher)
+    positions = None
+    if ctx.findings:
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    return _Analysis(module, ctx, ctx.findings, positions, dispatcher.crashed)
+
+
+def _spans(spec: FixSpec, positions) -> List[Tuple[Tuple[int, int], Tuple[int, int]]]:
+    out = []
+    for node in spec.replacements:
+        r = positions.get(node)
+        if r is not None:
+            out.append(((r.start.line, r.start.column), (r.end.line, r.end.column)))
+    return out
+
+
+def _applicable(spec: Optional[FixSpec], unsafe: bool) -> bool:
+    if spec is None or spec.applicability == DISPLAY_ONLY:
+        return False
+    return spec.applicability == SAFE or (unsafe and spec.applicability == UNSAFE)
+
+
+def _diagnostics(analysis: _Analysis, display: str, text: str, want_edits: bool) -> List[Diagnostic]:
+    noqa = NoqaIndex(text)
+    out: List[Diagnostic] = []
+    seen = set()
+    for f in analysis.findings:
+        r = analysis.positions.get(f.node) if analysis.positions is not None else None
+        if r is None:
+            continue
+        code = f.rule.code
+        if noqa.suppressed(code, r.start.line):
+            continue
+        key = (code, r.start.line, r.start.column, f.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        fix = None
+        if f.fix is not None:
+            edits = []
+            if want_edits and f.fix.applicability != DISPLAY_ONLY:
+                fixed = apply_specs(analysis.module, [f.fix])
+                if fixed is None:
+                    f.fix = None  # would not parse: not offered at all
+                else:
+                    edits = text_edits(analysis.module.code, fixed.code)
+            if f.fix is not None:
+                fix = Fix(f.fix.applicability, f.fix.title, edits)
+        out.append(Diagnostic(code, f.rule.name, f.message, display, r.start.line, r.start.column + 1,
+                              r.end.line, r.end.column + 1, "error", fix))
+    out.sort(key=Diagnostic.sort_key)
+    return out
+
+
+def _error_diag(display: str, exc: SourceError) -> Diagnostic:
+    return Diagnostic(PARSE_ERROR, "parse-error", exc.message, display, exc.line, exc.column,
+                      exc.line, exc.column, "error", None)
+
+
+def lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[ProjectIndex] = None,
+               display: Optional[str] = None) -> FileResult:
+    """Lint (and with settings.fix/diff, fix) one file's content."""
+    display = display or display_path(path)
+    result = FileResult(display)
+    try:
+        text, _ = decode_source(data)
+    except SourceError as exc:
+        result.diagnostics.append(_error_diag(display, exc))
+        return result
+    skip, _ = file_exemption(text)
+    if skip:
+        return result
+    rule_classes = gate(rules_for(settings.enabled_for(path)), text)
+    if not rule_classes:
+        if not quick_syntax_ok(text):
+            try:
+                parse_source(data)
+            except SourceError as exc:
+                result.diagnostics.append(_error_diag(display, exc))
+        return result
+    try:
+        module = parse_source(data)
+    except SourceError as exc:
+        result.diagnostics.append(_error_diag(display, exc))
+        return result
+
+    analysis = _analyse(module, path, rule_classes, index, settings.root)
+    if settings.fixing:
+        original = data
+        for _ in range(MAX_FIX_ROUNDS):
+            noqa = NoqaIndex(text)
+            candidates = []
+            for f in sorted(analysis.findings, key=lambda f: _start(analysis, f)):
+                if not _applicable(f.fix, settings.unsafe_fixes):
+                    continue
+                r = analysis.positions.get(f.node)
+                if r is None or noqa.suppressed(f.rule.code, r.start.line):
+                    continue
+                candidates.append((f.fix, _spans(f.fix, analysis.positions)))
+            if not candidates:
+                break
+            chosen = choose_non_overlapping(candidates)
+            new_module = apply_specs(analysis.module, chosen)
+            if new_module is None:  # together they fail: keep only those that work alone
+                chosen = [s for s in chosen if apply_specs(analysis.module, [s]) is not None][:1]
+                new_module = apply_specs(analysis.module, chosen) if chosen else None
+            if new_module is None or new_module.code == analysis.module.code:
+                break
+            result.fixed_count += len(chosen)
+            data = new_module.bytes
+            text, _ = decode_source(data)
+            analysis = _analyse(new_module, path, gate(rules_for(settings.enabled_for(path)), text),
+                                index, settings.root)
+        if data != original:
+            result.original_source = original
+            result.fixed_source = data
+    result.diagnostics = _diagnostics(analysis, display, text, settings.want_edits)
+    for code, tb in sorted(analysis.crashed.items()):
+        result.errors.append(f"{display}: rule {code} failed: {tb.strip().splitlines()[-1]}")
+    return result
+
+
+def _start(analysis: _Analysis, finding) -> Tuple[int, int]:
+    r = analysis.positions.get(finding.node) if analysis.positions is not None else None
+    return (r.start.line, r.start.column) if r is not None else (0, 0)
+
+
+def lint_source(source, path: str = "<stdin>", settings: Optional[Settings] = None,
+                index: Optional[ProjectIndex] = None) -> FileResult:
+    """Lint a string or bytes as if it were the file at `path`."""
+    if isinstance(source, str):
+        source = source.encode("utf-8")
+    return lint_bytes(source, path, settings or Settings(), index, display=path)
+
+
+def read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except IsADirectoryError:
+        raise SourceError("is a directory, not a file")
+    except FileNotFoundError:
+        raise SourceError("file disappeared before it could be read")
+    except PermissionError:
+        raise SourceError("permission denied")
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {exc.strerror or exc}")
+
+
+def lint_file(path: str, settings: Settings, index: Optional[ProjectIndex] = None) -> FileResult:
+    display = display_path(path)
+    try:
+        data = read_file(path)
+    except SourceError as exc:
+        return FileResult(display, [_error_diag(display, exc)])
+    try:
+        return lint_bytes(data, path, settings, index, display)
+    except Exception:  # the engine itself failed on this file: report, go on
+        return FileResult(display, errors=[f"{display}: internal error: "
+                                           f"{traceback.format_exc(limit=-2).strip().splitlines()[-1]}"])
+
+
+# ---------------------------------------------------------------------------- index pass
+
+def summarize_file(path: str, settings: Settings) -> Optional[ModuleSummary]:
+    try:
+        data = read_file(path)
+        text, _ = decode_source(data)
+        module = parse_source(data)
+    except SourceError:
+        return None
+    except Exception:
+        return None
+    name, is_package = module_name_for(path, settings.root)
+    return summarize_module(module, text, path, name, is_package)
+
+
+# ---------------------------------------------------------------------------- many files
+
+@dataclass
+class RunResult:
+    results: List[FileResult] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+
+    @property
+    def diagnostics(self) -> List[Diagnostic]:
+        return [d for r in self.results for d in r.diagnostics]
+
+
+_worker_state: Dict[str, object] = {}
+
+
+def _init_worker(settings: Settings, index: Optional[ProjectIndex]) -> None:
+    _worker_state["settings"] = settings
+    _worker_state["index"] = index
+
+
+def _work(path: str) -> FileResult:
+    return lint_file(path, _worker_state["settings"], _worker_state["index"])  # type: ignore[arg-type]
+
+
+def _summary_work(path: str) -> Optional[ModuleSummary]:
+    return summarize_file(path, _worker_state["settings"])  # type: ignore[arg-type]
+
+
+def worker_count(settings: Settings, n_files: int) -> int:
+    if settings.jobs is not None:
+        jobs = max(1, settings.jobs)
+    else:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if n_files < POOL_THRESHOLD:
+        return 1
+    return min(jobs, n_files)
+
+
+def _map(fn, paths: Sequence[str], settings: Settings, index: Optional[ProjectIndex]) -> list:
+    jobs = worker_count(settings, len(paths))
+    if jobs <= 1:
+        _init_worker(settings, index)
+        return [fn(p) for p in paths]
+    chunk = max(1, min(32, len(paths) // (jobs * 8)))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, index)) as pool:
+        return list(pool.map(fn, paths, chunksize=chunk))
+
+
+def needs_index(settings: Settings) -> bool:
+    return any(r.needs_index for code, r in all_rules().items() if code in settings.enabled)
+
+
+def build_index(paths: Sequence[str], settings: Settings) -> ProjectIndex:
+    return ProjectIndex(s for s in _map(_summary_work, paths, settings, None) if s is not None)
+
+
+def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=None) -> RunResult:
+    """Lint files (already discovered: see `discovery.discover`)."""
+    settings = settings or Settings()
+    index = build_index(paths, settings) if needs_index(settings) else None
+    index_digest = index.digest() if index is not None else None
+    run = RunResult()
+    todo: List[str] = []
+    cached: Dict[str, FileResult] = {}
+    for p in paths:
+        hit = cache.get(p, index_digest) if cache is not None and not settings.fixing else None
+        if hit is not None:
+            cached[p] = hit
+        else:
+            todo.append(p)
+    fresh = dict(zip(todo, _map(_work, todo, settings, index)))
+    for p in paths:
+        res = cached.get(p) or fresh[p]
+        if cache is not None and p in fresh and not res.errors and res.fixed_source is None:
+            cache.put(p, res, index_digest)
+        run.results.append(res)
+        run.errors.extend(res.errors)
+    return run

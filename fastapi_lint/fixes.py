@@ -1,0 +1,104 @@
+"""Applying fixes: libcst node replacements plus imports, checked to parse.
+
+A fix never produces code that does not parse: the result of every application is
+re-parsed with libcst (not the running interpreter's `ast`, which rejects newer syntax),
+and a fix whose result does not parse is dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+
+from fastapi_lint.diagnostics import Edit
+from fastapi_lint.registry import FixSpec
+
+
+class _Replacer(cst.CSTTransformer):
+    def __init__(self, replacements: Dict[int, object]) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(self, original_node, updated_node):  # type: ignore[override]
+        new = self.replacements.get(id(original_node))
+        if new is not None:
+            return new
+        return updated_node
+
+
+def apply_specs(module: cst.Module, specs: Sequence[FixSpec]) -> Optional[cst.Module]:
+    """The module with every spec applied (they must not overlap), or None if it fails to parse."""
+    replacements: Dict[int, object] = {}
+    imports: List[Tuple[str, Optional[str], Optional[str]]] = []
+    for spec in specs:
+        for node, new in spec.replacements.items():
+            replacements[id(node)] = new
+        imports.extend(spec.imports)
+    try:
+        new_module = module.visit(_Replacer(replacements)) if replacements else module
+        if imports:
+            context = CodemodContext()
+            for mod, obj, asname in imports:
+                AddImportsVisitor.add_needed_import(context, mod, obj, asname)
+            new_module = AddImportsVisitor(context).transform_module(new_module)
+        data = new_module.bytes
+        return cst.parse_module(data)
+    except Exception:  # a fix that cannot be rendered or re-parsed is dropped
+        return None
+
+
+def _offset_to_position(text: str, offset: int) -> Tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    start = text.rfind("\n", 0, offset) + 1
+    return line, offset - start + 1
+
+
+def text_edits(old: str, new: str) -> List[Edit]:
+    """The minimal edits (1-based positions in `old`) that turn `old` into `new`."""
+    a = old.splitlines(keepends=True)
+    b = new.splitlines(keepends=True)
+    a_offsets = [0]
+    for line in a:
+        a_offsets.append(a_offsets[-1] + len(line))
+    edits: List[Edit] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        old_chunk = "".join(a[i1:i2])
+        new_chunk = "".join(b[j1:j2])
+        prefix = 0
+        limit = min(len(old_chunk), len(new_chunk))
+        while prefix < limit and old_chunk[prefix] == new_chunk[prefix]:
+            prefix += 1
+        suffix = 0
+        while (suffix < limit - prefix
+               and old_chunk[len(old_chunk) - 1 - suffix] == new_chunk[len(new_chunk) - 1 - suffix]):
+            suffix += 1
+        start = a_offsets[i1] + prefix
+        end = a_offsets[i1] + len(old_chunk) - suffix
+        line, col = _offset_to_position(old, start)
+        end_line, end_col = _offset_to_position(old, end)
+        edits.append(Edit(line, col, end_line, end_col, new_chunk[prefix: len(new_chunk) - suffix]))
+    return edits
+
+
+def spans_overlap(a: Tuple[Tuple[int, int], Tuple[int, int]], b: Tuple[Tuple[int, int], Tuple[int, int]]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def choose_non_overlapping(candidates: Iterable[Tuple[FixSpec, List[Tuple[Tuple[int, int], Tuple[int, int]]]]]
+                           ) -> List[FixSpec]:
+    """Greedy, in the given (source) order: keep each spec whose replaced spans touch no kept one."""
+    kept: List[FixSpec] = []
+    taken: List[Tuple[Tuple[int, int], Tuple[int, int]]] = []
+    for spec, spans in candidates:
+        if any(spans_overlap(s, t) for s in spans for t in taken):
+            continue
+        kept.append(spec)
+        taken.extend(spans)
+    return kept

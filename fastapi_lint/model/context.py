@@ -1,0 +1,159 @@
+"""The per-module model every rule asks: names, async context, parents, FastAPI facts.
+
+One ModuleContext per linted file. The engine's traversal keeps its node stack and
+frame stack up to date, so during a visitor call `ctx.in_async()`, `ctx.parent(node)` and
+`ctx.qualname(expr)` answer for the node being visited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
+
+import libcst as cst
+
+from fastapi_lint.model.imports import BUILTIN_NAMES, Bindings, dotted_name, scope_bindings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fastapi_lint.model.fastapi import FastAPIModel
+    from fastapi_lint.model.index import ProjectIndex
+    from fastapi_lint.registry import FixSpec, Rule
+
+Scope = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef]
+
+
+@dataclass
+class RawFinding:
+    rule: "Rule"
+    node: cst.CSTNode
+    message: str
+    fix: Optional["FixSpec"]
+
+
+class ModuleContext:
+    def __init__(self, module: cst.Module, path: str, module_name: Optional[str] = None,
+                 is_package: bool = False, index: Optional["ProjectIndex"] = None) -> None:
+        self.module = module
+        self.path = path
+        self.module_name = module_name
+        self.is_package = is_package
+        self.index = index
+        self.findings: List[RawFinding] = []
+        # Traversal state, maintained by the engine's dispatcher.
+        self.node_stack: List[cst.CSTNode] = []
+        self.scope_stack: List[Scope] = [module]
+        self._bindings: Dict[int, Bindings] = {}
+        self._fastapi: Optional["FastAPIModel"] = None
+        self._cache: Dict[Any, Any] = {}
+
+    # ------------------------------------------------------------------ reporting
+    def report(self, rule: "Rule", node: cst.CSTNode, message: str, fix: Optional["FixSpec"] = None) -> None:
+        self.findings.append(RawFinding(rule, node, message, fix))
+
+    # ------------------------------------------------------------------ traversal
+    def parent(self, node: Optional[cst.CSTNode] = None) -> Optional[cst.CSTNode]:
+        """The parent of `node` (default: of the node being visited), if it is on the stack."""
+        stack = self.node_stack
+        if node is None:
+            return stack[-2] if len(stack) >= 2 else None
+        for i in range(len(stack) - 1, 0, -1):
+            if stack[i] is node:
+                return stack[i - 1]
+        return None
+
+    def ancestors(self) -> List[cst.CSTNode]:
+        """The nodes above the one being visited, innermost first."""
+        return self.node_stack[-2::-1]
+
+    def current_function(self) -> Optional[Union[cst.FunctionDef, cst.Lambda]]:
+        """The innermost function or lambda whose body we are in, or None at module/class level."""
+        scope = self.scope_stack[-1]
+        return scope if isinstance(scope, (cst.FunctionDef, cst.Lambda)) else None
+
+    def enclosing_functiondef(self) -> Optional[cst.FunctionDef]:
+        scope = self.scope_stack[-1]
+        return scope if isinstance(scope, cst.FunctionDef) else None
+
+    def in_async(self) -> bool:
+        """True in the body of an `async def`, not in nested def/lambda/class bodies."""
+        scope = self.scope_stack[-1]
+        return isinstance(scope, cst.FunctionDef) and scope.asynchronous is not None
+
+    # ------------------------------------------------------------------ names
+    def bindings(self, scope: Scope) -> Bindings:
+        key = id(scope)
+        found = self._bindings.get(key)
+        if found is None:
+            if isinstance(scope, cst.Module):
+                found = scope_bindings(scope.body, self.module_name, self.is_package)
+            elif isinstance(scope, cst.FunctionDef):
+                found = scope_bindings(scope.body.body, self.module_name, self.is_package, scope.params)
+            elif isinstance(scope, cst.Lambda):
+                found = scope_bindings((), self.module_name, self.is_package, scope.params)
+            else:
+                found = scope_bindings(scope.body.body, self.module_name, self.is_package)
+            self._bindings[key] = found
+        return found
+
+    def resolve_name(self, name: str) -> Optional[str]:
+        """The qualified name `name` refers to at the current point, or None if unknown.
+
+        Imports give their target (`sleep` -> `time.sleep`), unshadowed builtins give
+        `builtins.<name>`; names bound otherwise (locals, parameters, defs) give None.
+        """
+        stack = self.scope_stack
+        innermost = len(stack) - 1
+        for i in range(innermost, -1, -1):
+            scope = stack[i]
+            if isinstance(scope, cst.ClassDef) and i != innermost:
+                continue  # class bodies do not enclose their methods
+            bound = self.bindings(scope)
+            if name in bound:
+                return bound[name]
+        if name in BUILTIN_NAMES:
+            return f"builtins.{name}"
+        return None
+
+    def qualname(self, node: cst.BaseExpression) -> Optional[str]:
+        """Qualified name of a Name/Attribute chain: `t.sleep` -> `time.sleep` after `import time as t`."""
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        resolved = self.resolve_name(head)
+        if resolved is None:
+            return None
+        return f"{resolved}.{rest}" if rest else resolved
+
+    def call_qualname(self, call: cst.Call) -> Optional[str]:
+        return self.qualname(call.func)
+
+    def module_alias(self, module: str) -> Optional[str]:
+        """A name under which `module` is imported (`import module [as x]`) at the current point."""
+        for name, qual in self.bindings(self.module).items():
+            if qual == module and self.resolve_name(name) == module:
+                return name
+        return None
+
+    def is_bound(self, name: str) -> bool:
+        """Whether `name` is bound anywhere visible from the current point (import or otherwise)."""
+        stack = self.scope_stack
+        return any(name in self.bindings(s) for s in stack) or False
+
+    # ------------------------------------------------------------------ FastAPI
+    @property
+    def fastapi(self) -> "FastAPIModel":
+        if self._fastapi is None:
+            from fastapi_lint.model.fastapi import FastAPIModel
+
+            self._fastapi = FastAPIModel(self)
+        return self._fastapi
+
+    def memo(self, key: Any, compute: Any) -> Any:
+        """Per-module memo for facts several rules share: `ctx.memo(("x", id(node)), lambda: ...)`."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)

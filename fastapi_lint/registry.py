@@ -1,0 +1,140 @@
+"""Rules are declared once, here: code, name, family, message, docs, default, fix.
+
+The CLI (`rules`, `rule CODE`), the README table, SARIF rule metadata and the tests all
+read this registry. A rule is a class with libcst visitor methods (`visit_Call`,
+`leave_FunctionDef`, ...) that the engine runs together with every other enabled rule in
+one traversal of the file.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple, Type, Union
+
+import libcst as cst
+
+from fastapi_lint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fastapi_lint.model.context import ModuleContext
+
+FAMILIES = {
+    "FPI0": "file",
+    "FPI1": "blocking",
+    "FPI2": "coroutines",
+    "FPI3": "security",
+    "FPI4": "lifecycle",
+    "FPI5": "correctness",
+    "FPI6": "modernize",
+}
+
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
+
+#: An import a fix needs: (module, name or None, alias or None), as libcst's AddImportsVisitor takes it.
+ImportSpec = Tuple[str, Optional[str], Optional[str]]
+
+
+@dataclass
+class FixSpec:
+    """A fix as a rule builds it: libcst node replacements plus imports to add.
+
+    `replacements` maps an original node (by identity) to its new node, or to
+    `cst.RemovalSentinel.REMOVE`. A display-only fix (a hint) has no replacements.
+    """
+
+    applicability: str
+    title: str
+    replacements: Dict[cst.CSTNode, Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]] = field(
+        default_factory=dict
+    )
+    imports: List[ImportSpec] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        assert self.applicability in (SAFE, UNSAFE, DISPLAY_ONLY), self.applicability
+        if self.applicability == DISPLAY_ONLY:
+            assert not self.replacements and not self.imports
+
+
+def hint(title: str) -> FixSpec:
+    return FixSpec(DISPLAY_ONLY, title)
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the class attributes and visitor methods."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    #: One line: what the rule reports (README table, SARIF shortDescription).
+    summary: ClassVar[str]
+    #: Markdown with the five DOC_SECTIONS as `## ` headings.
+    docs: ClassVar[str]
+    #: "safe", "unsafe", "display-only" (a hint) or None: the best fix the rule can offer.
+    fix: ClassVar[Optional[str]] = None
+    default: ClassVar[bool] = True
+    #: A file is only handed to this rule if its source contains one of these strings.
+    #: None means every file. Keep them exact: they are the token gate of the engine.
+    tokens: ClassVar[Optional[Sequence[str]]] = None
+    #: Rules that ask the project index (other modules' functions) set this.
+    needs_index: ClassVar[bool] = False
+
+    def __init__(self, ctx: "ModuleContext") -> None:
+        self.ctx = ctx
+
+    # The engine replaces this per instance; kept here for type checkers and docs.
+    def report(self, node: cst.CSTNode, message: str, fix: Optional[FixSpec] = None) -> None:
+        self.ctx.report(self, node, message, fix)
+
+    @classmethod
+    def family(cls) -> str:
+        return FAMILIES[cls.code[:4]]
+
+    @classmethod
+    def doc_sections(cls) -> Dict[str, str]:
+        text = textwrap.dedent(cls.docs).strip()
+        parts = re.split(r"^## +(.+?) *$", text, flags=re.M)
+        sections = {}
+        for title, body in zip(parts[1::2], parts[2::2]):
+            sections[title.strip()] = body.strip("\n")
+        return sections
+
+    @classmethod
+    def visitor_methods(cls) -> List[str]:
+        return [
+            name
+            for name in dir(cls)
+            if (name.startswith("visit_") or name.startswith("leave_")) and callable(getattr(cls, name))
+        ]
+
+
+RULES: Dict[str, Type[Rule]] = {}
+
+
+def register(cls: Type[Rule]) -> Type[Rule]:
+    code = cls.code
+    if not re.fullmatch(r"FPI\d{3}", code):
+        raise ValueError(f"bad rule code {code!r}")
+    if code in RULES:
+        raise ValueError(f"duplicate rule code {code}")
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", cls.name):
+        raise ValueError(f"rule name must be kebab-case: {cls.name!r}")
+    missing = [s for s in DOC_SECTIONS if s not in cls.doc_sections()]
+    if missing:
+        raise ValueError(f"{code} docs lack sections: {missing}")
+    RULES[code] = cls
+    return cls
+
+
+def all_rules() -> Dict[str, Type[Rule]]:
+    """Every registered rule, by code, in code order (importing the rule modules once)."""
+    import fastapi_lint.rules  # noqa: F401  (registers the rules)
+
+    return dict(sorted(RULES.items()))
+
+
+def get_rule(code: str) -> Optional[Type[Rule]]:
+    return all_rules().get(code.upper())
+
+
+RuleFactory = Callable[["ModuleContext"], Rule]
