@@ -23,8 +23,6 @@ def check_selector(selector: str) -> str:
     if sel == "ALL":
         return sel
     codes = all_rules()
-    if sel in ("FPI0",) or sel == "FPI000":
-        return sel
     if not sel.startswith("FPI") or not any(code.startswith(sel) for code in codes):
         known = ", ".join(sorted(codes))
         raise SelectionError(f"unknown rule selector {selector!r} (known codes: {known}; prefixes like FPI, FPI1; ALL)")
@@ -132,12 +130,3 @@ def relpath_under(path: str, root: str) -> str:
 def display_path(path: str) -> str:
     """The path as the user would type it: relative to the working directory when under it."""
     return relpath_under(path, os.getcwd())
-
-
-def parse_selector_list(values: Iterable[str]) -> List[str]:
-    out: List[str] = []
-    for v in values:
-        for part in str(v).replace(" ", ",").split(","):
-            if part.strip():
-                out.append(check_selector(part))
-    return out

@@ -128,6 +128,20 @@ class ModuleContext:
     def call_qualname(self, call: cst.Call) -> Optional[str]:
         return self.qualname(call.func)
 
+    def origin_of(self, expr: cst.BaseExpression) -> Optional[str]:
+        """What produced this value: "requests.Session()", "fastapi.Request()", "sqlite3.connect().cursor()".
+
+        See model/flow.py for the notation."""
+        from fastapi_lint.model.flow import origin_of
+
+        return origin_of(self, expr)
+
+    def call_origin(self, call: cst.Call) -> Optional[str]:
+        """The origin path of the callee: `s.get(...)` with `s = requests.Session()` -> "requests.Session().get"."""
+        from fastapi_lint.model.flow import call_origin
+
+        return call_origin(self, call)
+
     def module_alias(self, module: str) -> Optional[str]:
         """A name under which `module` is imported (`import module [as x]`) at the current point."""
         for name, qual in self.bindings(self.module).items():
