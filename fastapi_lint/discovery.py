@@ -44,16 +44,25 @@ def _matches(patterns: Sequence[str], path: str, root: str) -> bool:
         return False
     rel = relpath_under(path, root).replace(os.sep, "/")
     absolute = os.path.abspath(path).replace(os.sep, "/")
-    parts = rel.split("/")
+    # Components below the project root only: a project under /srv/build/ is not "build".
+    parts = rel.split("/") if not os.path.isabs(rel) else [os.path.basename(rel)]
+    parts = [part for part in parts if part not in (".", "")]
     for pat in patterns:
         p = pat.rstrip("/")
         if fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(absolute, p):
             return True
-        if "/" not in p and fnmatch.fnmatchcase(parts[-1], p):
+        if "/" not in p and any(fnmatch.fnmatchcase(part, p) for part in parts):
             return True
         if "/" in p and (rel.startswith(p + "/") or fnmatch.fnmatchcase(rel, p + "/*")):
             return True
     return False
+
+
+def _gitignore_spec(lines: List[str]) -> pathspec.PathSpec:
+    try:  # pathspec >= 0.12 names git's own semantics "gitignore"
+        return pathspec.PathSpec.from_lines("gitignore", lines)
+    except (KeyError, LookupError):
+        return pathspec.PathSpec.from_lines("gitwildmatch", lines)
 
 
 def _load_gitignore(directory: str) -> Optional[_Ignore]:
@@ -63,7 +72,7 @@ def _load_gitignore(directory: str) -> Optional[_Ignore]:
             lines = fh.read().splitlines()
     except OSError:
         return None
-    spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    spec = _gitignore_spec(lines)
     return _Ignore(directory, spec)
 
 

@@ -53,7 +53,10 @@ def decode_source(data: bytes) -> Tuple[str, str]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError(f"cannot detect encoding: {exc.msg if hasattr(exc, 'msg') else exc}")
+        message = str(exc.msg if hasattr(exc, "msg") else exc)
+        if "unknown encoding" in message or "encoding problem" in message:
+            raise SourceError(f"cannot decode: {message}")
+        encoding = "utf-8"  # no usable coding line: the default, whose error says where the bad byte is
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:

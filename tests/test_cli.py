@@ -1,0 +1,293 @@
+"""The command line end to end: exit codes, formats, --fix/--diff, stdin, config, noqa, errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+BAD = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+GOOD = "import asyncio\n\n\nasync def handler():\n    await asyncio.sleep(1)\n"
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(str(path)) or ".", exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+
+
+def test_clean_project_exits_zero(run_cli, tmp_path):
+    write(tmp_path / "app.py", GOOD)
+    status, out, _ = run_cli("check", ".")
+    assert status == 0
+    assert "All checks passed!" in out
+
+
+def test_findings_exit_one_with_text_format(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD)
+    status, out, _ = run_cli()  # no command, no path: `check .`
+    assert status == 1
+    assert "app.py:5:5: FPI101" in out
+    assert "    time.sleep(1)" in out
+    assert "^^^^^^^^^^^^^" in out
+    assert "Replace with `await asyncio.sleep(...)`" in out
+    assert "Found 1 problem (1 fixable with --fix)." in out
+
+
+def test_quiet_prints_only_problems(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD)
+    status, out, _ = run_cli("-q", "app.py")
+    assert status == 1
+    assert out.strip().splitlines() == [out.strip().splitlines()[0]]
+    assert out.startswith("app.py:5:5: FPI101")
+
+
+def test_exit_zero(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD)
+    assert run_cli("--exit-zero", "app.py")[0] == 0
+
+
+def test_missing_path_is_usage_error(run_cli):
+    status, _, err = run_cli("check", "nope.py")
+    assert status == 2
+    assert "nope.py" in err and "no such file" in err
+
+
+def test_unknown_selector_is_usage_error(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD)
+    status, _, err = run_cli("--select", "XYZ1", "app.py")
+    assert status == 2 and "unknown rule selector" in err
+
+
+def test_json_shape_and_order(run_cli, tmp_path):
+    write(tmp_path / "b.py", BAD)
+    write(tmp_path / "a.py", BAD + "\n\nasync def other():\n    time.sleep(2)\n")
+    status, out, _ = run_cli("--format", "json", ".")
+    assert status == 1
+    data = json.loads(out)
+    assert [(d["path"], d["line"]) for d in data] == [("a.py", 5), ("a.py", 9), ("b.py", 5)]
+    item = data[0]
+    assert set(item) == {"code", "name", "message", "path", "line", "column", "end_line", "end_column",
+                         "severity", "fix"}
+    assert (item["code"], item["name"], item["line"], item["column"], item["end_line"], item["end_column"]) == \
+        ("FPI101", "blocking-sleep", 5, 5, 5, 18)
+    assert item["severity"] == "error"
+    fix = item["fix"]
+    assert fix["applicability"] == "safe"
+    assert fix["edits"], "json fixes carry their edits"
+    for e in fix["edits"]:
+        assert set(e) == {"line", "column", "end_line", "end_column", "content"}
+
+
+def test_json_edits_reproduce_the_fix(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD)
+    _, out, _ = run_cli("--format", "json", "app.py")
+    edits = json.loads(out)[0]["fix"]["edits"]
+    lines = BAD.splitlines(keepends=True)
+
+    def offset(line, col):
+        return sum(len(l) for l in lines[: line - 1]) + col - 1
+
+    text = BAD
+    for e in sorted(edits, key=lambda e: (e["line"], e["column"]), reverse=True):
+        text = text[: offset(e["line"], e["column"])] + e["content"] + text[offset(e["end_line"], e["end_column"]):]
+    run_cli("--fix", "app.py")
+    assert text == (tmp_path / "app.py").read_text()
+
+
+def test_fix_writes_and_exits_zero(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD)
+    status, out, _ = run_cli("--fix", "app.py")
+    assert status == 0
+    assert "1 fixed, 0 remaining" in out
+    text = (tmp_path / "app.py").read_text()
+    assert "await asyncio.sleep(1)" in text and "import asyncio" in text
+    assert run_cli("app.py")[0] == 0
+
+
+def test_diff_writes_nothing(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD)
+    status, out, err = run_cli("--diff", "app.py")
+    assert status == 1
+    assert "-    time.sleep(1)" in out and "+    await asyncio.sleep(1)" in out
+    assert "+import asyncio" in out
+    assert (tmp_path / "app.py").read_text() == BAD
+    assert "Would fix 1 problem" in err
+    write(tmp_path / "good.py", GOOD)
+    assert run_cli("--diff", "good.py")[0] == 0
+
+
+def test_stdin(run_cli):
+    status, out, _ = run_cli("--stdin-filename", "app/main.py", "-", input=BAD)
+    assert status == 1
+    assert "app/main.py:5:5: FPI101" in out
+    assert "    time.sleep(1)" in out
+
+
+def test_stdin_fix_prints_fixed_source(run_cli):
+    status, out, err = run_cli("--fix", "-", input=BAD)
+    assert status == 0
+    assert "await asyncio.sleep(1)" in out and "import asyncio" in out
+
+
+def test_select_and_ignore(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD)
+    assert run_cli("--ignore", "FPI101", "app.py")[0] == 0
+    assert run_cli("--ignore", "FPI1", "app.py")[0] == 0
+    assert run_cli("--select", "FPI1", "--ignore", "FPI", "app.py")[0] == 1  # more specific select wins
+    assert run_cli("--select", "ALL", "app.py")[0] == 1
+    assert run_cli("--select", "FPI000", "app.py")[0] == 0
+    assert run_cli("--select", "FPI000", "--extend-select", "fpi101", "app.py")[0] == 1
+
+
+def test_statistics(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD + "\n\nasync def other():\n    time.sleep(2)\n")
+    status, out, _ = run_cli("--statistics", "app.py")
+    assert status == 1
+    assert out.split() == ["2", "FPI101", "[*]", "blocking-sleep"]
+
+
+def test_output_file(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD)
+    status, out, _ = run_cli("--format", "json", "--output-file", "report.json", "app.py")
+    assert status == 1 and out == ""
+    assert json.loads((tmp_path / "report.json").read_text())[0]["code"] == "FPI101"
+
+
+def test_noqa(run_cli, tmp_path):
+    write(tmp_path / "a.py", BAD.replace("time.sleep(1)", "time.sleep(1)  # noqa"))
+    write(tmp_path / "b.py", BAD.replace("time.sleep(1)", "time.sleep(1)  # noqa: FPI101"))
+    write(tmp_path / "c.py", BAD.replace("time.sleep(1)", "time.sleep(1)  # noqa: E501"))
+    write(tmp_path / "d.py", "# fastapi-lint: noqa\n" + BAD)
+    write(tmp_path / "e.py", "# fastapi-lint: noqa: FPI101\n" + BAD)
+    write(tmp_path / "f.py", BAD.replace("time.sleep(1)", "time.sleep(1)  # noqa:FPI1"))
+    _, out, _ = run_cli("-q", ".")
+    assert sorted(l.split(":")[0] for l in out.splitlines()) == ["c.py"]
+
+
+def test_parse_error_is_one_diagnostic_and_run_goes_on(run_cli, tmp_path):
+    write(tmp_path / "broken.py", "async def handler(:\n    pass\n")
+    write(tmp_path / "app.py", BAD)
+    status, out, _ = run_cli("-q", "--format", "json", ".")
+    data = json.loads(out)
+    assert status == 1
+    assert [(d["path"], d["code"]) for d in data] == [("app.py", "FPI101"), ("broken.py", "FPI000")]
+    err = data[1]
+    assert err["name"] == "parse-error" and err["line"] in (1, 2) and "syntax error" in err["message"]
+
+
+def test_undecodable_file(run_cli, tmp_path):
+    (tmp_path / "bad.py").write_bytes(b"x = '\xff\xfe'\n")
+    status, out, _ = run_cli("-q", "bad.py")
+    assert status == 1
+    assert "FPI000" in out and "cannot decode as utf-8" in out
+
+
+def test_latin1_coding_line_is_honoured(run_cli, tmp_path):
+    (tmp_path / "l1.py").write_bytes(b"# -*- coding: latin-1 -*-\nimport time\nasync def f():\n"
+                                     b"    s = '\xe9'\n    time.sleep(1)\n")
+    status, out, _ = run_cli("-q", "l1.py")
+    assert status == 1 and "l1.py:5:5: FPI101" in out
+    assert run_cli("--fix", "l1.py")[0] == 0
+    data = (tmp_path / "l1.py").read_bytes()
+    assert b"'\xe9'" in data and b"await asyncio.sleep(1)" in data
+
+
+def test_fix_keeps_crlf_and_bom(run_cli, tmp_path):
+    (tmp_path / "w.py").write_bytes(b"\xef\xbb\xbf" + BAD.replace("\n", "\r\n").encode())
+    assert run_cli("--fix", "w.py")[0] == 0
+    data = (tmp_path / "w.py").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert b"await asyncio.sleep(1)\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")
+
+
+def test_config_in_pyproject(run_cli, tmp_path):
+    write(tmp_path / "pyproject.toml", '[tool.fastapi-lint]\nignore = ["FPI101"]\n')
+    write(tmp_path / "app.py", BAD)
+    assert run_cli("app.py")[0] == 0
+    assert run_cli("--select", "FPI101", "app.py")[0] == 1  # CLI wins
+
+
+def test_config_per_file_ignores_and_exclude(run_cli, tmp_path):
+    write(tmp_path / "pyproject.toml",
+          '[tool.fastapi-lint]\nextend-exclude = ["legacy"]\n'
+          '[tool.fastapi-lint.per-file-ignores]\n"tests/*" = ["FPI1"]\n')
+    write(tmp_path / "tests" / "test_app.py", BAD)
+    write(tmp_path / "legacy" / "old.py", BAD)
+    write(tmp_path / "app" / "main.py", BAD)
+    _, out, _ = run_cli("-q", ".")
+    assert [l.split(":")[0] for l in out.splitlines()] == ["app/main.py"]
+    # an excluded file named explicitly is linted, unless --force-exclude
+    assert run_cli("-q", "legacy/old.py")[0] == 1
+    assert run_cli("-q", "--force-exclude", "legacy/old.py")[0] == 0
+
+
+def test_config_found_walking_up(run_cli, tmp_path, monkeypatch):
+    write(tmp_path / "pyproject.toml", '[tool.fastapi-lint]\nignore = ["FPI101"]\n')
+    write(tmp_path / "pkg" / "app.py", BAD)
+    monkeypatch.chdir(tmp_path / "pkg")
+    assert run_cli("app.py")[0] == 0
+
+
+@pytest.mark.parametrize("body,needle", [
+    ('selct = ["FPI"]\n', "did you mean 'select'"),
+    ('select = "FPI"\n', "must be a list of strings"),
+    ('ignore = ["NOPE1"]\n', "unknown rule selector"),
+    ('unsafe-fixes = "yes"\n', "must be true or false"),
+    ('per-file-ignores = ["x"]\n', "per-file-ignores"),
+    ('select = [\n', "invalid TOML"),
+])
+def test_bad_config_is_a_clear_error(run_cli, tmp_path, body, needle):
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n" + body)
+    write(tmp_path / "app.py", BAD)
+    status, out, err = run_cli("app.py")
+    assert status == 2
+    assert needle in err
+    assert "Traceback" not in err + out
+
+
+def test_gitignore_and_default_excludes(run_cli, tmp_path):
+    write(tmp_path / ".gitignore", "generated/\n*_pb2.py\n")
+    write(tmp_path / "generated" / "x.py", BAD)
+    write(tmp_path / "api_pb2.py", BAD)
+    write(tmp_path / ".venv" / "lib" / "x.py", BAD)
+    write(tmp_path / "env2" / "pyvenv.cfg", "home = /usr\n")
+    write(tmp_path / "env2" / "lib" / "y.py", BAD)
+    write(tmp_path / "node_modules" / "z.py", BAD)
+    write(tmp_path / "src" / "ok.py", BAD)
+    _, out, _ = run_cli("-q", ".")
+    assert [l.split(":")[0] for l in out.splitlines()] == ["src/ok.py"]
+
+
+def test_unsafe_fixes_flag_changes_summary(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD)
+    _, out, _ = run_cli("--unsafe-fixes", "app.py")
+    assert "fixable with --fix" in out
+
+
+def test_cache_answers_unchanged_files(run_cli, tmp_path):
+    write(tmp_path / "app.py", BAD)
+    first = run_cli("--format", "json", ".")
+    assert os.path.isdir(tmp_path / ".fastapi_lint_cache")
+    assert (tmp_path / ".fastapi_lint_cache" / ".gitignore").read_text().strip().endswith("*")
+    second = run_cli("--format", "json", ".")
+    assert first == second
+    write(tmp_path / "app.py", GOOD)
+    assert run_cli(".")[0] == 0  # a changed file is re-linted
+
+
+def test_same_output_whatever_the_worker_count(run_cli, tmp_path):
+    for i in range(30):
+        write(tmp_path / f"m{i:02}.py", BAD if i % 3 else GOOD)
+    one = run_cli("--no-cache", "--format", "json", "--jobs", "1", ".")
+    two = run_cli("--no-cache", "--format", "json", "--jobs", "2", ".")
+    assert one == two
+    assert len(json.loads(one[1])) == 20
+
+
+def test_version_and_module_entry_point(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "fastapi_lint", "--version"], capture_output=True, text=True,
+                         cwd=str(tmp_path))
+    assert out.returncode == 0 and out.stdout.startswith("fastapi-lint ")

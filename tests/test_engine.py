@@ -1,0 +1,81 @@
+"""Engine behaviour: crashing rules, the public API, the token gate, the model's name resolution."""
+
+import libcst as cst
+import pytest
+
+from fastapi_lint import lint_source
+from fastapi_lint.registry import RULES, Rule
+from fastapi_lint.settings import Settings, resolve_selection
+
+BAD = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+
+
+class Crashy(Rule):
+    code = "FPI199"
+    name = "crashy"
+    summary = "A rule that raises, to test isolation."
+    docs = "\n".join(f"## {s}\nx" for s in ("What it does", "Why is this bad?", "Example", "Use instead",
+                                               "Fix safety"))
+
+    def visit_Call(self, node):
+        raise ZeroDivisionError("boom")
+
+
+@pytest.fixture
+def crashy(monkeypatch):
+    monkeypatch.setitem(RULES, "FPI199", Crashy)
+
+
+def test_crashing_rule_is_isolated(crashy):
+    result = lint_source(BAD, "app.py", Settings(enabled=frozenset({"FPI101", "FPI199"})))
+    assert [d.code for d in result.diagnostics] == ["FPI101"]
+    assert len(result.errors) == 1
+    assert "FPI199" in result.errors[0] and "ZeroDivisionError" in result.errors[0]
+
+
+def test_crashing_rule_exits_two_and_other_files_still_run(crashy, run_cli, tmp_path):
+    (tmp_path / "a.py").write_text(BAD)
+    (tmp_path / "b.py").write_text(BAD)
+    status, out, err = run_cli("--select", "FPI101,FPI199", "--no-cache", "-q", ".")
+    assert status == 2
+    assert out.count("FPI101") == 2
+    assert "rule FPI199 failed" in err and "a.py" in err and "b.py" in err
+
+
+def test_token_gate_skips_rules_but_still_reports_syntax_errors():
+    result = lint_source("def f(:\n", "x.py")
+    assert [d.code for d in result.diagnostics] == ["FPI000"]
+    assert lint_source("x = 1\n", "x.py").diagnostics == []
+
+
+def test_newer_syntax_is_not_a_parse_error():
+    # CPython 3.11's ast rejects these; libcst reads them: no FPI000.
+    src = "type Alias = int\n\nclass Box[T]:\n    pass\n\ntry:\n    pass\nexcept ValueError, TypeError:\n    pass\n"
+    assert lint_source(src, "x.py").diagnostics == []
+
+
+def test_lint_source_accepts_str_and_bytes():
+    s = lint_source(BAD, "app.py")
+    b = lint_source(BAD.encode(), "app.py")
+    assert [d.to_dict() for d in s.diagnostics] == [d.to_dict() for d in b.diagnostics]
+
+
+def test_selection_specificity():
+    assert "FPI101" in resolve_selection(None, [], [])
+    assert "FPI101" not in resolve_selection(None, [], ["FPI1"])
+    assert "FPI101" in resolve_selection(["FPI101"], [], ["FPI1"])
+    assert "FPI101" not in resolve_selection(["FPI1"], [], ["FPI101"])
+    assert "FPI101" not in resolve_selection(["FPI101"], [], ["FPI101"])
+    assert resolve_selection(["ALL"], [], []) == frozenset(RULES)
+
+
+def test_fix_that_would_not_parse_is_dropped(monkeypatch):
+    from fastapi_lint import fixes
+
+    module = cst.parse_module("x = 1\n")
+    bad = cst.parse_module("y = 2\n").body[0].body[0].with_changes(
+        targets=[cst.AssignTarget(cst.Integer("3"))])  # `3 = 2` renders but does not parse
+    from fastapi_lint.registry import FixSpec
+
+    spec = FixSpec("safe", "t", {module.body[0].body[0]: bad})
+    assert fixes.apply_specs(module, [spec]) is None
