@@ -68,7 +68,7 @@ SANITISING_ATTRIBUTES = frozenset({"name", "stem", "suffix", "suffixes"})
 SAFE_ANNOTATIONS = frozenset({
     "builtins.int", "builtins.float", "builtins.bool", "uuid.UUID", "datetime.datetime", "datetime.date",
     "datetime.time", "datetime.timedelta", "decimal.Decimal", "pydantic.PositiveInt",
-    "pydantic.NonNegativeInt", "pydantic.conint",
+    "pydantic.NonNegativeInt", "pydantic.conint", "typing.Literal", "typing_extensions.Literal",
 })
 #: FastAPI parameter markers whose value is not client input the function reads as a string.
 NON_INPUT_MARKERS = frozenset({

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
+import re
+
 import libcst as cst
 
 from fastapi_lint.catalogs import security as cat
@@ -36,6 +38,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.context import ModuleContext
 
 
+#: A hole right after a single quote (`'{x}'`, `'%{x}%'`) is a string value of SQL: data, not
+#: an identifier or a fragment the code computes (`{db.timestamp_now}`, `"{schema}"`).
+_VALUE_CONTEXT = re.compile(r"'%?$")
+
+
+def value_context(text: str) -> bool:
+    """Whether text ending here puts what follows inside an SQL string literal (`= '{x}'`)."""
+    return bool(_VALUE_CONTEXT.search(text[-8:]))
+
+
 @dataclass(frozen=True)
 class Taint:
     holes: FrozenSet[str] = frozenset()
@@ -43,31 +55,44 @@ class Taint:
     entries: FrozenSet[int] = frozenset()  # ids of the nodes where user input entered
     builds: FrozenSet[int] = frozenset()
     text: str = ""
+    params: FrozenSet[str] = frozenset()  # holes that are parameters of the function
+    data: FrozenSet[str] = frozenset()  # holes interpolated where SQL expects a value (`= '{x}'`)
 
     @property
     def constant(self) -> bool:
         return not self.holes
 
-    def __or__(self, other: "Taint") -> "Taint":
+    def _merge(self, other: "Taint", text: str) -> "Taint":
         return Taint(self.holes | other.holes, self.user | other.user, self.entries | other.entries,
-                     self.builds | other.builds, (self.text + " " + other.text).strip())
+                     self.builds | other.builds, text, self.params | other.params, self.data | other.data)
+
+    def __or__(self, other: "Taint") -> "Taint":
+        return self._merge(other, (self.text + " " + other.text).strip())
 
     def concat(self, other: "Taint", node: Optional[cst.CSTNode] = None) -> "Taint":
-        t = Taint(self.holes | other.holes, self.user | other.user, self.entries | other.entries,
-                  self.builds | other.builds, self.text + other.text)
-        return t.built(node)
+        if other.holes and other.text.startswith("{}") and value_context(self.text):
+            other = other.as_data()
+        return self._merge(other, self.text + other.text).built(node)
+
+    def replace(self, **changes) -> "Taint":
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+    def as_data(self) -> "Taint":
+        return self.replace(data=self.data | self.holes)
 
     def built(self, node: Optional[cst.CSTNode]) -> "Taint":
         if node is None or not self.holes:
             return self
-        return Taint(self.holes, self.user, self.entries, self.builds | {id(node)}, self.text)
+        return self.replace(builds=self.builds | {id(node)})
 
     def sanitised(self) -> "Taint":
-        return Taint(self.holes, frozenset(), frozenset(), self.builds, self.text)
+        return self.replace(user=frozenset(), entries=frozenset())
 
     def as_hole(self) -> "Taint":
         """The value interpolated somewhere: its text becomes one `{}`."""
-        return Taint(self.holes, self.user, self.entries, self.builds, self.text if not self.holes else "{}")
+        return self.replace(text=self.text if not self.holes else "{}")
 
 
 CONST = Taint()
@@ -77,9 +102,10 @@ def literal(text: str) -> Taint:
     return Taint(text=text)
 
 
-def hole(desc: str, user: bool = False, node: Optional[cst.CSTNode] = None) -> Taint:
+def hole(desc: str, user: bool = False, node: Optional[cst.CSTNode] = None, param: bool = False) -> Taint:
     return Taint(frozenset({desc}), frozenset({desc}) if user else frozenset(),
-                 frozenset({id(node)}) if user and node is not None else frozenset(), frozenset(), "{}")
+                 frozenset({id(node)}) if user and node is not None else frozenset(), frozenset(), "{}",
+                 frozenset({desc}) if param else frozenset())
 
 
 @dataclass
@@ -98,6 +124,8 @@ class FunctionFlow:
     defs: Dict[str, List[_Def]] = field(default_factory=dict)
     where: Dict[int, Tuple[int, Tuple]] = field(default_factory=dict)  # id(stmt) -> (order, path)
     checked: Set[str] = field(default_factory=set)  # names checked by is_relative_to / ".." in x
+    allowlisted: Set[str] = field(default_factory=set)  # `if x not in ("a", "b"): return/raise`
+    dict_keys: Dict[str, List[cst.BaseExpression]] = field(default_factory=dict)  # d["k"] = ... keys
 
 
 def _target_names(target: cst.BaseExpression) -> List[str]:
@@ -176,6 +204,7 @@ class _FlowBuilder:
 
     def _if(self, stmt: cst.If, path: Tuple) -> None:
         self._checks(stmt.test)
+        self._allowlist(stmt)
         self.block(stmt.body.body, path + (("if", id(stmt)),))
         if isinstance(stmt.orelse, cst.If):
             self.order += 1
@@ -183,6 +212,21 @@ class _FlowBuilder:
             self._if(stmt.orelse, path + (("else", id(stmt)),))
         elif stmt.orelse is not None:
             self.block(stmt.orelse.body.body, path + (("else", id(stmt)),))
+
+    def _allowlist(self, stmt: cst.If) -> None:
+        """`if x not in ("a", "b"): return|raise`: afterwards `x` is one of the literals."""
+        test = stmt.test
+        if not (isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and len(test.comparisons) == 1):
+            return
+        comp = test.comparisons[0]
+        if not isinstance(comp.operator, cst.NotIn) or not isinstance(comp.comparator, (cst.List, cst.Tuple, cst.Set)):
+            return
+        if not all(isinstance(el.value, (cst.SimpleString, cst.Integer)) for el in comp.comparator.elements):
+            return
+        body = stmt.body.body
+        last = body[-1] if body else None
+        if isinstance(last, cst.SimpleStatementLine) and last.body and isinstance(last.body[-1], (cst.Return, cst.Raise)):
+            self.flow.allowlisted.add(test.left.value)
 
     def _checks(self, test: cst.BaseExpression) -> None:
         """Names whose path is checked in an `if` test: `x.is_relative_to(...)`, `".." in x`."""
@@ -214,6 +258,9 @@ class _FlowBuilder:
             for t in small.targets:
                 if isinstance(t.target, cst.Name):
                     self._def(t.target.value, _Def(order, path, "assign", small.value, node=small))
+                elif isinstance(t.target, cst.Subscript) and isinstance(t.target.value, cst.Name) \
+                        and len(t.target.slice) == 1 and isinstance(t.target.slice[0].slice, cst.Index):
+                    self.flow.dict_keys.setdefault(t.target.value.value, []).append(t.target.slice[0].slice.value)
                 else:
                     for n in _target_names(t.target):
                         self._def(n, _Def(order, path, "unknown"))
@@ -357,6 +404,11 @@ class _Evaluator:
                         expr.left, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Name,
                                     cst.Attribute, cst.Call)):
                     return CONST  # arithmetic
+                if isinstance(expr.operator, cst.Modulo):
+                    right = right.as_hole()
+                    if _template_has_value_slot(left.text, r"%[-+ #0]*\d*(?:\.\d+)?[sdifr]|%\(\w+\)s"):
+                        right = right.as_data()
+                    return left._merge(right, left.text).built(expr)
                 return left.concat(right.as_hole() if not isinstance(expr.operator, cst.Add) else right, expr)
             if isinstance(expr.operator, cst.Multiply):
                 return left | right if (left.text or right.text) else CONST  # "?, " * n
@@ -396,6 +448,8 @@ class _Evaluator:
         if name in ("True", "False", "None"):
             return CONST
         flow = self.flow
+        if flow is not None and name in flow.allowlisted:
+            return CONST
         if flow is not None and name in flow.defs:
             t = self.reaching(name, flow.defs[name], pos, depth)
             if t is not None:
@@ -464,9 +518,33 @@ class _Evaluator:
                 return CONST
             if q == "builtins.enumerate" and iterable.args:
                 return self.element(iterable.args[0].value, pos, depth + 1)
-            if isinstance(iterable.func, cst.Attribute) and iterable.func.attr.value in ("items", "keys", "values"):
+            if isinstance(iterable.func, cst.Attribute) and iterable.func.attr.value == "keys":
+                return self.keys(iterable.func.value, pos, depth + 1)
+            if isinstance(iterable.func, cst.Attribute) and iterable.func.attr.value in ("items", "values"):
                 return self.eval(iterable.func.value, pos, depth + 1)
         return self.eval(iterable, pos, depth + 1)
+
+    def keys(self, mapping: cst.BaseExpression, pos: Tuple[int, Tuple], depth: int) -> Taint:
+        """The keys of a dict: literal dicts bound to a name, plus `d[key] = ...` keys in the function."""
+        if isinstance(mapping, cst.Dict):
+            out = CONST
+            for el in mapping.elements:
+                if not isinstance(el, cst.DictElement):
+                    return hole(f"`{_short(self.ctx.code_for(mapping))}`")
+                out = out | self.eval(el.key, pos, depth + 1)
+            return out
+        if isinstance(mapping, cst.Name) and self.flow is not None and mapping.value in self.flow.defs:
+            name = mapping.value
+            order, path = pos
+            out = CONST
+            for d in self.flow.defs[name]:
+                if d.kind != "assign":
+                    return hole(f"`{name}`")
+                out = out | self.keys(d.value, (d.order, d.path), depth + 1)
+            for key in self.flow.dict_keys.get(name, []):
+                out = out | self.eval(key, pos, depth + 1)
+            return out
+        return self.eval(mapping, pos, depth + 1)
 
     def comprehension(self, expr: cst.BaseExpression, pos: Tuple[int, Tuple], depth: int) -> Taint:
         saved = dict(self.env)
@@ -489,8 +567,8 @@ class _Evaluator:
                 return CONST
         kind = self.model.route_input(self.func, param) if self.func is not None else None
         if kind is not None:
-            return hole(f"{kind} `{name}`", True, param)
-        return hole(f"parameter `{name}`")
+            return hole(f"{kind} `{name}`", True, param, param=True)
+        return hole(f"parameter `{name}`", param=True)
 
     def outer_name(self, name: str, depth: int) -> Taint:
         """A name not bound in the function: module constant, import, closure."""
@@ -565,7 +643,7 @@ class _Evaluator:
                     elif isinstance(small, cst.AnnAssign):
                         target, value = small.target, small.value
                     if isinstance(target, cst.Name) and target.value == attr and value is not None:
-                        return isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.Integer))
+                        return isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float))
         return False
 
     # -------------------------------------------------------------- calls
@@ -597,8 +675,10 @@ class _Evaluator:
                 return sep.concat(items.as_hole() if items.holes else items, expr)
             if method == "format" and q is None:
                 out = self.eval(receiver, pos, depth + 1)
+                data = _template_has_value_slot(out.text, r"\{[^{}]*\}")
                 for a in args:
-                    out = out.concat(self.eval(a.value, pos, depth + 1).as_hole())
+                    value = self.eval(a.value, pos, depth + 1).as_hole()
+                    out = out._merge(value.as_data() if data else value, out.text)
                 return out.built(expr)
             if method == "get" and self.request_input(receiver):
                 return hole(f"`{_short(ctx.code_for(expr))}`", True, expr)
@@ -609,6 +689,11 @@ class _Evaluator:
                         out = out.concat(self.eval(a.value, pos, depth + 1))
                 return out
         return hole(f"`{_short(ctx.code_for(expr.func))}()`")
+
+
+def _template_has_value_slot(template: str, slot: str) -> bool:
+    """Whether a `%`/`.format` template has a slot in a data position (`= '%s'`, `LIKE {}`)."""
+    return any(value_context(template[: m.start()]) for m in re.finditer(slot, template))
 
 
 def _short(code: str, limit: int = 40) -> str:

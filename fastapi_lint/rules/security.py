@@ -86,7 +86,11 @@ class SqlBuiltFromStrings(Rule):
     its keywords), values that are constants (literals, module constants, ALL_CAPS names and
     attributes, class attributes assigned a literal, numbers, `int(...)`, parameters annotated
     `int`/`float`/`bool`/`UUID`/dates), placeholder lists such as `", ".join("?" for _ in ids)`,
-    and SQL passed in from elsewhere without being built here.
+    SQL passed in from elsewhere without being built here, names checked against a literal
+    allow-list (`if field not in ("a", "b"): return`), and fragments the code computes itself
+    in structural positions (`WHERE {filters.where()}`, `DEFAULT {db.timestamp_now}`). What is
+    reported: client input anywhere, any value inside an SQL string literal (`'{row.slug}'`),
+    and parameters of the function (they may carry anything, table names included).
 
     ## Why is this bad?
     A value pasted into SQL text is parsed as SQL: `name = "x' OR '1'='1"` turns a lookup into
@@ -136,6 +140,12 @@ class SqlBuiltFromStrings(Rule):
         taint = ctx.taint.value(sql)
         if not taint.builds or not taint.holes or not looks_like_sql(taint.text):
             return
+        # Client input anywhere, any value where SQL expects data, or a parameter of the function
+        # (identifiers such as table names included). Fragments the code computes itself in
+        # structural positions (`{db.timestamp_now}`, `WHERE {filters.where()}`) are query building.
+        risky = taint.user | taint.data | taint.params
+        if not risky:
+            return
         reported = ctx.memo("FPI301.reported", set)
         if taint.builds <= reported:
             return
@@ -143,7 +153,7 @@ class SqlBuiltFromStrings(Rule):
         who = ("any client" if taint.user else "whoever controls those values")
         self.report(
             node,
-            f"SQL text built from {_describe(taint.holes)} reaches `{sink}()`: {who} can rewrite the "
+            f"SQL text built from {_describe(risky)} reaches `{sink}()`: {who} can rewrite the "
             "query to read or change any data the database user can; pass the values as bound parameters",
             self._fix(node, sql),
         )
