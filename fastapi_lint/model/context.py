@@ -17,6 +17,7 @@ from fastapi_lint.model.imports import BUILTIN_NAMES, Bindings, dotted_name, sco
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.fastapi import FastAPIModel
     from fastapi_lint.model.index import ProjectIndex
+    from fastapi_lint.model.taint import TaintModel
     from fastapi_lint.registry import FixSpec, Rule
 
 Scope = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef]
@@ -162,6 +163,13 @@ class ModuleContext:
 
             self._fastapi = FastAPIModel(self)
         return self._fastapi
+
+    @property
+    def taint(self) -> "TaintModel":
+        """Where strings come from within a function (model/taint.py): SQL and file-path rules."""
+        from fastapi_lint.model.taint import TaintModel
+
+        return self.memo("taint.model", lambda: TaintModel(self))
 
     def memo(self, key: Any, compute: Any) -> Any:
         """Per-module memo for facts several rules share: `ctx.memo(("x", id(node)), lambda: ...)`."""

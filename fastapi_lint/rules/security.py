@@ -1,0 +1,737 @@
+"""FPI3xx: security."""
+
+from __future__ import annotations
+
+import re
+from typing import List, Optional, Tuple
+
+import libcst as cst
+
+from fastapi_lint.catalogs import security as cat
+from fastapi_lint.diagnostics import UNSAFE
+from fastapi_lint.model.fastapi import keyword, positional
+from fastapi_lint.model.taint import Unknown, literal_value
+from fastapi_lint.registry import FixSpec, Rule, hint, register
+
+_SQL_START = re.compile(
+    r"^[\s(]*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|DROP|ALTER|TRUNCATE|REPLACE|MERGE|UPSERT|GRANT|REVOKE|"
+    r"PRAGMA|SET|SHOW|EXPLAIN|CALL|EXEC|BEGIN|COPY|VACUUM|ANALYZE|COMMENT|DECLARE|LOCK|REFRESH|REINDEX|"
+    r"LISTEN|NOTIFY|ATTACH|DETACH|USE|DESCRIBE)\b", re.I)
+_SQL_CLAUSE = re.compile(
+    r"\bSELECT\b[\s\S]*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\b[\s\S]*\bSET\b|\bDELETE\s+FROM\b|\bWHERE\b|"
+    r"\bORDER\s+BY\b|\bGROUP\s+BY\b|\bVALUES\s*\(|\bJOIN\b", re.I)
+
+
+def looks_like_sql(text: str) -> bool:
+    """SQL by its keywords: a statement keyword first (after leading holes) or a clause keyword."""
+    stripped = re.sub(r"^(\s|\{\})+", "", text)
+    return bool(_SQL_START.match(stripped) or _SQL_CLAUSE.search(text))
+
+
+def _kw(call: cst.Call, name: str) -> Optional[cst.Arg]:
+    return keyword(call, name)
+
+
+def _has_star_kwargs(call: cst.Call) -> bool:
+    return any(a.star == "**" for a in call.args)
+
+
+def _value(ctx, expr: Optional[cst.BaseExpression]):
+    if expr is None:
+        raise Unknown()
+    return literal_value(ctx, expr)
+
+
+def _describe(holes) -> str:
+    items = sorted(holes)
+    if len(items) > 3:
+        items = items[:3] + ["..."]
+    return ", ".join(items)
+
+
+def middleware_call(ctx, node: cst.Call, classes) -> Optional[List[cst.Arg]]:
+    """The keyword args configuring a middleware of `classes`, however it is added:
+    `app.add_middleware(C, ...)`, `Middleware(C, ...)` or `C(app, ...)`; else None."""
+    q = ctx.call_qualname(node)
+    if q in classes:
+        return list(node.args)
+    first = positional(node, 0)
+    if first is None or ctx.qualname(first.value) not in classes:
+        return None
+    if q in cat.MIDDLEWARE_WRAPPERS or (isinstance(node.func, cst.Attribute)
+                                        and node.func.attr.value == "add_middleware"):
+        return [a for a in node.args if a is not first]
+    return None
+
+
+# ============================================================================ FPI301
+
+@register
+class SqlBuiltFromStrings(Rule):
+    code = "FPI301"
+    name = "sql-built-from-strings"
+    summary = ("SQL text built with f-strings, `+`, `+=`, `%` or `.format` from non-constant values and "
+               "run by `execute`/`fetch*`/`text()`/`read_sql`.")
+    fix = UNSAFE
+    tokens = ("execute", "fetch", "text", "read_sql", "iterate", "mogrify", "copy_expert", "raw")
+    docs = """
+    ## What it does
+    Reports SQL text that is built from non-constant values (f-string, `+`, `+=`, `%`,
+    `.format`, `str.join`), directly or through local variables of the same function, and
+    reaches a sink: `execute`, `executemany`, `executescript`, `fetch`, `fetchrow`,
+    `fetchval`, `fetchone`/`fetch_one`/`fetch_all` given SQL, `exec_driver_sql`,
+    `sqlalchemy.text` or `pandas.read_sql*`. One report per built string.
+
+    Not reported: text that is not SQL (`runner.execute(f"step-{n}")`; SQL is recognised by
+    its keywords), values that are constants (literals, module constants, ALL_CAPS names and
+    attributes, class attributes assigned a literal, numbers, `int(...)`, parameters annotated
+    `int`/`float`/`bool`/`UUID`/dates), placeholder lists such as `", ".join("?" for _ in ids)`,
+    SQL passed in from elsewhere without being built here, names checked against a literal
+    allow-list (`if field not in ("a", "b"): return`), and fragments the code computes itself
+    in structural positions (`WHERE {filters.where()}`, `DEFAULT {db.timestamp_now}`). What is
+    reported: client input anywhere, any value inside an SQL string literal (`'{row.slug}'`),
+    and parameters of the function (they may carry anything, table names included).
+
+    ## Why is this bad?
+    A value pasted into SQL text is parsed as SQL: `name = "x' OR '1'='1"` turns a lookup into
+    a dump of the table, and stacked statements can change or delete data. Bound parameters
+    are sent apart from the SQL text and never parsed.
+
+    ## Example
+    ```python
+    @app.get("/users")
+    def users(name: str):
+        return conn.execute(f"SELECT * FROM users WHERE name = '{name}'").fetchall()
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/users")
+    def users(name: str):
+        return conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchall()
+    ```
+
+    ## Fix safety
+    Unsafe, offered only when the f-string is passed straight to the sink, every interpolation
+    is a plain value in a value position (after `=`, `<`, `>`, `LIKE`, `LIMIT`, `OFFSET`, or in
+    `VALUES (...)`, quoted or not) and the driver is known from the receiver's origin: `?` plus
+    a tuple for sqlite3/aiosqlite, `%s` plus a tuple for psycopg/psycopg2/pymysql/MySQLdb,
+    `$1, $2` plus arguments for asyncpg, and `text("... :name").bindparams(name=...)` for
+    SQLAlchemy `text()`. It changes how values are typed and compared (a quoted number becomes
+    a number parameter), so review it.
+    """
+
+    def _sink_arg(self, node: cst.Call) -> Tuple[Optional[cst.BaseExpression], str]:
+        ctx = self.ctx
+        q = ctx.call_qualname(node)
+        if q in cat.SQL_SINK_FUNCTIONS:
+            arg = positional(node, 0) or next((keyword(node, k) for k in cat.SQL_KEYWORDS if keyword(node, k)), None)
+            return (arg.value if arg else None), q.rsplit(".", 1)[-1]
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in cat.SQL_SINK_METHODS and q is None:
+            arg = positional(node, 0) or next((keyword(node, k) for k in cat.SQL_KEYWORDS if keyword(node, k)), None)
+            return (arg.value if arg else None), node.func.attr.value
+        return None, ""
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        sql, sink = self._sink_arg(node)
+        if sql is None or isinstance(sql, (cst.SimpleString, cst.ConcatenatedString)):
+            return
+        taint = ctx.taint.value(sql)
+        if not taint.builds or not taint.holes or not looks_like_sql(taint.text):
+            return
+        # Client input anywhere, any value where SQL expects data, or a parameter of the function
+        # (identifiers such as table names included). Fragments the code computes itself in
+        # structural positions (`{db.timestamp_now}`, `WHERE {filters.where()}`) are query building.
+        risky = taint.user | taint.data | taint.params
+        if not risky:
+            return
+        reported = ctx.memo("FPI301.reported", set)
+        if taint.builds <= reported:
+            return
+        reported |= taint.builds
+        who = ("any client" if taint.user else "whoever controls those values")
+        self.report(
+            node,
+            f"SQL text built from {_describe(risky)} reaches `{sink}()`: {who} can rewrite the "
+            "query to read or change any data the database user can; pass the values as bound parameters",
+            self._fix(node, sql),
+        )
+
+    # ------------------------------------------------------------------ fix
+    def _fix(self, node: cst.Call, sql: cst.BaseExpression) -> FixSpec:
+        ctx = self.ctx
+        no_fix = hint("Pass the values as bound parameters of the driver instead of formatting them into SQL")
+        # text(f"...") (standalone or as the argument of execute): SQLAlchemy named binds
+        text_call = None
+        if ctx.call_qualname(node) in cat.SQLALCHEMY_TEXT:
+            text_call = node
+        elif isinstance(sql, cst.Call) and ctx.call_qualname(sql) in cat.SQLALCHEMY_TEXT:
+            text_call = sql
+        if text_call is not None:
+            if len(text_call.args) != 1 or text_call.args[0].keyword is not None:
+                return no_fix
+            fstring = text_call.args[0].value
+            if not isinstance(fstring, cst.FormattedString):
+                return no_fix
+            built = _placeholders(ctx, fstring, "named")
+            if built is None:
+                return no_fix
+            literal, params = built
+            binds = ", ".join(f"{n}={code}" for n, code in params)
+            new = f"{ctx.code_for(text_call.func)}({literal}).bindparams({binds})"
+            return self._spec(text_call, new, "Use `text()` bind parameters")
+        if not isinstance(sql, cst.FormattedString) or not isinstance(node.func, cst.Attribute):
+            return no_fix
+        if len(node.args) != 1 or node.args[0].keyword is not None or node.func.attr.value in (
+                "executemany", "executescript", "exec_driver_sql", "mogrify", "copy_expert", "raw"):
+            return no_fix
+        style = _paramstyle(ctx.origin_of(node.func.value))
+        if style is None:
+            return no_fix
+        built = _placeholders(ctx, sql, style)
+        if built is None:
+            return no_fix
+        literal, params = built
+        codes = [code for _, code in params]
+        if style == "numeric_dollar":
+            rest = ", ".join(codes)
+        else:
+            rest = "(" + ", ".join(codes) + ("," if len(codes) == 1 else "") + ")"
+        new = f"{ctx.code_for(node.func)}({literal}, {rest})"
+        return self._spec(node, new, f"Use `{ {'qmark': '?', 'format': '%s', 'numeric_dollar': '$1'}[style] }` "
+                                     "placeholders and pass the values as parameters")
+
+    def _spec(self, node: cst.Call, code: str, title: str) -> FixSpec:
+        try:
+            new = cst.parse_expression(code)
+        except Exception:
+            return hint(title)
+        if isinstance(new, cst.Call):
+            new = new.with_changes(lpar=node.lpar, rpar=node.rpar)
+        return FixSpec(UNSAFE, title, {node: new})
+
+
+def _paramstyle(origin: Optional[str]) -> Optional[str]:
+    if not origin:
+        return None
+    origin = origin.replace("await ", "")
+    for module, style in cat.DRIVER_PARAMSTYLES.items():
+        if origin.startswith(module + "."):
+            return style
+    return None
+
+
+_VALUE_POSITION = re.compile(r"(=|<|>|\bLIKE|\bILIKE|\bLIMIT|\bOFFSET|\bVALUES\s*\((?:[^()']|'[^']*')*?,?)\s*$", re.I)
+_SIMPLE = (cst.Name, cst.Attribute, cst.Subscript)
+
+
+def _placeholders(ctx, fstring: cst.FormattedString, style: str) -> Optional[Tuple[str, List[Tuple[str, str]]]]:
+    """The f-string as a plain literal with placeholders, and (name, expression code) per value."""
+    prefix = fstring.start.replace("f", "").replace("F", "")
+    if "r" in prefix.lower():
+        return None
+    quote = fstring.end
+    parts = list(fstring.parts)
+    texts: List[str] = []
+    params: List[Tuple[str, str]] = []
+    names = {}
+    for i, part in enumerate(parts):
+        if isinstance(part, cst.FormattedStringText):
+            texts.append(part.value.replace("{{", "{").replace("}}", "}"))
+            continue
+        if part.conversion is not None or part.format_spec is not None or not isinstance(part.expression, _SIMPLE):
+            return None
+        before = "".join(texts)
+        after = parts[i + 1].value if i + 1 < len(parts) and isinstance(parts[i + 1], cst.FormattedStringText) else ""
+        quoted = before.endswith("'") and after.startswith("'")
+        if quoted:
+            before = before[:-1]
+        if not _VALUE_POSITION.search(before):
+            return None
+        code = ctx.code_for(part.expression)
+        if style == "named":
+            name = names.get(code)
+            if name is None:
+                base = part.expression.value if isinstance(part.expression, cst.Name) else (
+                    part.expression.attr.value if isinstance(part.expression, cst.Attribute) else "p")
+                name = base
+                n = 2
+                while name in names.values():
+                    name = f"{base}_{n}"
+                    n += 1
+                names[code] = name
+                params.append((name, code))
+            mark = f":{name}"
+        else:
+            params.append(("", code))
+            mark = {"qmark": "?", "format": "%s"}.get(style) or f"${len(params)}"
+        texts = [before + mark]
+        if quoted:
+            parts[i + 1] = parts[i + 1].with_changes(value=after[1:])
+    text = "".join(texts)
+    forbidden = {"qmark": "?", "format": "%", "numeric_dollar": "$"}.get(style)
+    constant_text = "".join(p.value for p in fstring.parts if isinstance(p, cst.FormattedStringText))
+    if forbidden and forbidden in constant_text:
+        return None
+    if style == "named" and re.search(r"(?<![:\w]):\w", constant_text):
+        return None
+    if not params:
+        return None
+    return prefix + text + quote, params
+
+
+# ============================================================================ FPI302
+
+@register
+class CorsAnyOriginWithCredentials(Rule):
+    code = "FPI302"
+    name = "cors-any-origin-with-credentials"
+    summary = ("`CORSMiddleware` with `allow_origins` containing `\"*\"` (or an `allow_origin_regex` matching "
+               "everything) and `allow_credentials=True`.")
+    fix = "display-only"
+    tokens = ("CORSMiddleware",)
+    docs = """
+    ## What it does
+    Reports `CORSMiddleware` (from `fastapi.middleware.cors` or `starlette.middleware.cors`)
+    configured with `allow_credentials=True` and either `allow_origins` containing `"*"` or an
+    `allow_origin_regex` that matches any origin (`.*`, `.+`, `^.*$`, `https?://.*`: the regex
+    is tried on made-up origins). Every way of adding it is checked: `app.add_middleware(...)`,
+    `Middleware(CORSMiddleware, ...)` in `FastAPI(middleware=[...])`/`Starlette(...)`, and
+    wrapping `CORSMiddleware(app=..., ...)`. Module constants and local variables bound once
+    to a literal are resolved; values read from settings are not guessed.
+
+    ## Why is this bad?
+    With credentials allowed, Starlette answers a wildcard by echoing the request's `Origin`
+    together with `Access-Control-Allow-Credentials: true`. Any web site a logged-in user
+    visits can then call the API with the user's cookies and read the answers.
+
+    ## Example
+    ```python
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
+    ```
+
+    ## Use instead
+    ```python
+    app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"], allow_credentials=True)
+    ```
+
+    ## Fix safety
+    No automatic fix (a hint): only you know which origins should be trusted.
+    """
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        args = middleware_call(ctx, node, cat.CORS_MIDDLEWARE)
+        if args is None:
+            return
+        by_kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
+        try:
+            if _value(ctx, by_kw.get("allow_credentials")) is not True:
+                return
+        except Unknown:
+            return
+        what = None
+        try:
+            origins = _value(ctx, by_kw.get("allow_origins"))
+            if isinstance(origins, (list, str)) and "*" in origins:
+                what = '`allow_origins` contains `"*"`'
+        except Unknown:
+            pass
+        if what is None:
+            try:
+                regex = _value(ctx, by_kw.get("allow_origin_regex"))
+                if isinstance(regex, str) and all(re.fullmatch(regex, o) for o in cat.PROBE_ORIGINS):
+                    what = f"`allow_origin_regex={regex!r}` matches every origin"
+            except (Unknown, re.error):
+                pass
+        if what is None:
+            return
+        self.report(node, f"CORS {what} with `allow_credentials=True`: any web site can send requests with the "
+                          "visitor's cookies and read the responses; list the trusted origins instead",
+                    hint("List the trusted origins in `allow_origins`"))
+
+
+# ============================================================================ FPI303
+
+@register
+class UserControlledFilePath(Rule):
+    code = "FPI303"
+    name = "user-controlled-file-path"
+    summary = ("`UploadFile.filename` or a route's path/query parameter flowing into a filesystem path "
+               "without `basename`/`Path(...).name`/`secure_filename` or a `resolve()` + `is_relative_to` check.")
+    fix = "display-only"
+    tokens = ("filename", "open", "Path", "path", "FileResponse", "shutil", "remove", "unlink")
+    docs = """
+    ## What it does
+    Reports client input reaching a filesystem path inside a route: `UploadFile.filename`,
+    the route's string path/query/header/form parameters and `request.query_params[...]`,
+    through assignments, f-strings, `+`, `os.path.join`, `Path(...)` and `/` joins, into `open`,
+    `aiofiles.open`, `Path(...)`, `os.path.join`, `FileResponse`, `shutil.*`, `os.remove` and
+    friends, or pathlib I/O methods. One report per input. Not reported when the value went
+    through `os.path.basename`, `Path(...).name`/`.stem`/`.suffix` or `secure_filename`, when
+    the path is checked with `resolve()` + `is_relative_to(...)` (or a `".." in name` test)
+    in the same function, and for parameters annotated with numbers, UUIDs or models.
+
+    ## Why is this bad?
+    Starlette passes the client's filename through untouched, and a query parameter is any
+    string: `../../etc/cron.d/job` or an absolute path lets a client write, read or delete
+    files outside the directory you meant.
+
+    ## Example
+    ```python
+    @app.post("/upload")
+    async def upload(file: UploadFile):
+        with open(f"uploads/{file.filename}", "wb") as out:
+            out.write(await file.read())
+    ```
+
+    ## Use instead
+    ```python
+    @app.post("/upload")
+    async def upload(file: UploadFile):
+        name = os.path.basename(file.filename or "upload")
+        with open(os.path.join("uploads", name), "wb") as out:
+            out.write(await file.read())
+    ```
+
+    ## Fix safety
+    No automatic fix (a hint): the right sanitising depends on what the path is for.
+    """
+
+    def _path_args(self, node: cst.Call) -> Optional[Tuple[str, List[cst.BaseExpression]]]:
+        ctx = self.ctx
+        q = ctx.call_qualname(node)
+        if q in cat.FILE_SINKS:
+            parent = ctx.parent(node)
+            if q.endswith("Path") and isinstance(parent, cst.Attribute) and parent.value is node \
+                    and parent.attr.value in cat.SANITISING_ATTRIBUTES:
+                return None  # Path(file.filename).suffix
+            short = q[len("builtins."):] if q.startswith("builtins.") else (
+                q if q.startswith(("os.", "shutil.", "aiofiles.")) else q.rsplit(".", 1)[-1])
+            return short, [a.value for a in node.args if a.keyword is None or a.keyword.value in (
+                "path", "file", "src", "dst", "filename")]
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in cat.PATH_IO_METHODS and q is None:
+            origin = ctx.origin_of(node.func.value) or ""
+            if origin.startswith(("pathlib.", "anyio.Path")) or node.func.attr.value in (
+                    "write_bytes", "write_text", "read_text", "read_bytes", "unlink"):
+                return node.func.attr.value, [node.func.value]
+        return None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = self._path_args(node)
+        if found is None:
+            return
+        sink, args = found
+        for arg in args:
+            self._check(node, sink, arg)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if not isinstance(node.operator, cst.Divide):
+            return
+        if isinstance(node.left, (cst.Integer, cst.Float)):
+            return
+        self._check(node, "/", node.right)
+
+    def _check(self, node: cst.CSTNode, sink: str, arg: cst.BaseExpression) -> None:
+        ctx = self.ctx
+        if ctx.enclosing_functiondef() is None:
+            return
+        if self._assigned_to_checked(node):
+            return
+        taint = ctx.taint.value(arg)
+        if not taint.user:
+            return
+        reported = ctx.memo("FPI303.reported", set)
+        if taint.entries <= reported:
+            return
+        reported |= taint.entries
+        where = "a path join" if sink == "/" else f"`{sink}()`"
+        self.report(node, f"{_describe(taint.user)} reaches {where}: a client can send `../` or an absolute path "
+                          "to read, write or delete files outside the intended directory; keep only "
+                          "`os.path.basename(...)` or check `resolve().is_relative_to(base)`",
+                    hint("Use `os.path.basename`/`Path(...).name`, or `resolve()` + `is_relative_to(base)`"))
+
+    def _assigned_to_checked(self, node: cst.CSTNode) -> bool:
+        """`target = (BASE / name).resolve()` where `target` is then checked with is_relative_to."""
+        for anc in self.ctx.ancestors():
+            if isinstance(anc, (cst.Assign, cst.AnnAssign)):
+                targets = [t.target for t in anc.targets] if isinstance(anc, cst.Assign) else [anc.target]
+                return any(isinstance(t, cst.Name) and self.ctx.taint.is_checked(t.value) for t in targets)
+            if isinstance(anc, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+                return False
+        return False
+
+
+# ============================================================================ FPI304
+
+@register
+class InsecureJwtDecode(Rule):
+    code = "FPI304"
+    name = "insecure-jwt-decode"
+    summary = ("`jwt.decode` with signature verification off, `\"none\"` among `algorithms`, or python-jose "
+               "`jwt.decode` without `algorithms`.")
+    fix = "display-only"
+    tokens = ("jwt",)
+    docs = """
+    ## What it does
+    Reports `jwt.decode` (PyJWT, or `jose.jwt.decode` from python-jose) called with
+    `options={"verify_signature": False}` (also through a module constant), PyJWT 1's
+    `verify=False`, an `algorithms` list containing `"none"`, or python-jose's `jwt.decode`
+    without `algorithms`.
+
+    ## Why is this bad?
+    A token whose signature is not checked is whatever the client wrote: anyone can sign in
+    as any user by editing the payload. `"none"` accepts unsigned tokens, and without an
+    algorithm list python-jose takes the algorithm from the token header.
+
+    ## Example
+    ```python
+    payload = jwt.decode(token, SECRET, options={"verify_signature": False})
+    ```
+
+    ## Use instead
+    ```python
+    payload = jwt.decode(token, SECRET, algorithms=["HS256"])
+    ```
+
+    ## Fix safety
+    No automatic fix (a hint): the key and algorithm are yours to choose.
+    """
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        q = ctx.call_qualname(node)
+        if q not in cat.PYJWT_DECODE and q not in cat.JOSE_DECODE:
+            return
+        problem = None
+        options = _kw(node, "options")
+        if options is not None:
+            try:
+                opts = literal_value(ctx, options.value)
+                if isinstance(opts, dict) and opts.get("verify_signature") is False:
+                    problem = "signature verification turned off"
+            except Unknown:
+                pass
+        verify = _kw(node, "verify")
+        if problem is None and verify is not None:
+            try:
+                if literal_value(ctx, verify.value) is False:
+                    problem = "`verify=False`"
+            except Unknown:
+                pass
+        algorithms = _kw(node, "algorithms") or positional(node, 2)
+        if problem is None and algorithms is not None:
+            try:
+                algs = literal_value(ctx, algorithms.value)
+                algs = [algs] if isinstance(algs, str) else algs
+                if any(isinstance(a, str) and a.lower() == "none" for a in algs or ()):
+                    problem = '`"none"` among the accepted algorithms'
+            except Unknown:
+                pass
+        if problem is None and q in cat.JOSE_DECODE and algorithms is None and not _has_star_kwargs(node):
+            problem = "no `algorithms` (python-jose then trusts the token's own header)"
+        if problem is None:
+            return
+        self.report(node, f"`jwt.decode` with {problem}: a client can forge a token and act as any user; "
+                          "verify the signature with an explicit `algorithms=[...]` list",
+                    hint('Verify the signature: `jwt.decode(token, key, algorithms=["HS256"])`'))
+
+
+# ============================================================================ FPI305
+
+@register
+class DebugEnabled(Rule):
+    code = "FPI305"
+    name = "debug-enabled"
+    summary = "`FastAPI(debug=True)` / `Starlette(debug=True)`: tracebacks served to clients."
+    fix = UNSAFE
+    tokens = ("debug",)
+    docs = """
+    ## What it does
+    Reports `FastAPI(debug=True)` and `Starlette(debug=True)`, the value given literally or
+    through a module constant. `debug=settings.DEBUG` is left alone.
+
+    ## Why is this bad?
+    In debug mode an unhandled exception is answered with the full traceback: source lines,
+    local file paths and often secrets or SQL from the failing frame, to whoever sent the
+    request.
+
+    ## Example
+    ```python
+    app = FastAPI(title="shop", debug=True)
+    ```
+
+    ## Use instead
+    ```python
+    app = FastAPI(title="shop", debug=settings.DEBUG)  # off in production
+    ```
+
+    ## Fix safety
+    Unsafe: the fix removes `debug=True`, which changes error responses (a plain 500 instead
+    of the traceback page) for anyone relying on them while developing.
+    """
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        if ctx.call_qualname(node) not in cat.APP_CLASSES:
+            return
+        arg = _kw(node, "debug")
+        if arg is None:
+            return
+        try:
+            if literal_value(ctx, arg.value) is not True:
+                return
+        except Unknown:
+            return
+        args = list(node.args)
+        i = args.index(arg)
+        new_args = args[:i] + args[i + 1:]
+        if new_args and i == len(args) - 1:
+            new_args[-1] = new_args[-1].with_changes(comma=arg.comma)
+        new_call = node.with_changes(args=new_args)
+        if not new_args:
+            new_call = new_call.with_changes(whitespace_before_args=cst.SimpleWhitespace(""))
+        fix = FixSpec(UNSAFE, "Remove `debug=True`", {node: new_call})
+        self.report(arg, "`debug=True` serves full tracebacks to clients: anyone who triggers an error reads "
+                         "your source, file paths and the values in the failing frame; leave it off in "
+                         "production", fix)
+
+
+# ============================================================================ FPI306
+
+@register
+class TrustedHostAny(Rule):
+    code = "FPI306"
+    name = "trusted-host-any"
+    summary = "`TrustedHostMiddleware(allowed_hosts=[\"*\"])` (or no `allowed_hosts`, which means the same)."
+    fix = "display-only"
+    tokens = ("TrustedHostMiddleware",)
+    docs = """
+    ## What it does
+    Reports `TrustedHostMiddleware` added (through `add_middleware`, `Middleware(...)` or
+    wrapping) with `allowed_hosts` containing `"*"`, or without `allowed_hosts`, whose default
+    is `["*"]`. Patterns such as `"*.example.com"` are fine.
+
+    ## Why is this bad?
+    The middleware then accepts any `Host` header, so it protects nothing: host-header
+    injection into password-reset links, cache poisoning and DNS-rebinding attacks go through
+    as if it were not there.
+
+    ## Example
+    ```python
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["*"])
+    ```
+
+    ## Use instead
+    ```python
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["api.example.com", "*.example.com"])
+    ```
+
+    ## Fix safety
+    No automatic fix (a hint): list the host names the service is reached by.
+    """
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        args = middleware_call(ctx, node, cat.TRUSTED_HOST_MIDDLEWARE)
+        if args is None:
+            return
+        if any(a.star for a in args):
+            return
+        hosts_arg = next((a for a in args if a.keyword is not None and a.keyword.value == "allowed_hosts"), None)
+        if hosts_arg is None:
+            positional_hosts = [a for a in args if a.keyword is None]
+            direct = ctx.call_qualname(node) in cat.TRUSTED_HOST_MIDDLEWARE
+            if len(positional_hosts) > (1 if direct else 0):
+                hosts_arg = positional_hosts[1 if direct else 0]
+        if hosts_arg is None:
+            what = "without `allowed_hosts` (the default is `[\"*\"]`)"
+        else:
+            try:
+                hosts = literal_value(ctx, hosts_arg.value)
+            except Unknown:
+                return
+            if not (isinstance(hosts, (list, str)) and "*" in hosts):
+                return
+            what = 'with `"*"` in `allowed_hosts`'
+        self.report(node, f"`TrustedHostMiddleware` {what} accepts any `Host` header: attackers can poison "
+                          "links and caches built from it; list the host names you serve",
+                    hint("List the host names in `allowed_hosts`"))
+
+
+# ============================================================================ FPI307
+
+@register
+class HttpCallWithoutTimeout(Rule):
+    code = "FPI307"
+    name = "http-call-without-timeout"
+    summary = "`requests` calls without `timeout` (or `timeout=None`), `httpx` with `timeout=None`, `urlopen` without `timeout`."
+    fix = "display-only"
+    tokens = ("requests", "httpx", "urlopen")
+    docs = """
+    ## What it does
+    Reports `requests.get/post/...` and methods of `requests.Session()` objects called
+    without `timeout` or with `timeout=None`; `httpx` functions, `httpx.Client`/`AsyncClient`
+    and their methods given `timeout=None` (httpx has a 5 second default otherwise); and
+    `urllib.request.urlopen` without a timeout. Calls passing `**kwargs` are left alone.
+
+    ## Why is this bad?
+    `requests` and `urlopen` wait forever by default. A slow or malicious upstream (or one a
+    client can point you at) holds the worker thread or request for good; a handful of
+    such requests exhausts the threadpool and the service stops answering.
+
+    ## Example
+    ```python
+    r = requests.get(url)
+    ```
+
+    ## Use instead
+    ```python
+    r = requests.get(url, timeout=10)
+    ```
+
+    ## Fix safety
+    No automatic fix (a hint): the right timeout depends on the upstream.
+    """
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        if _has_star_kwargs(node):
+            return
+        q = ctx.call_qualname(node)
+        timeout = _kw(node, "timeout")
+        name = None
+        missing_counts = False
+        if q in cat.REQUESTS_FUNCTIONS:
+            name, missing_counts = q, True
+        elif q in cat.URLOPEN:
+            name, missing_counts = q, True
+            if timeout is None:
+                timeout = positional(node, 2)
+        elif q in cat.HTTPX_FUNCTIONS or q in cat.HTTPX_CLIENTS:
+            name = q
+        elif q is None and isinstance(node.func, cst.Attribute):
+            origin = ctx.call_origin(node) or ""
+            method = node.func.attr.value
+            base = origin[: -len(method) - 1] if origin.endswith("." + method) else ""
+            if base.replace("await ", "") in cat.REQUESTS_SESSIONS and method in cat.REQUESTS_SESSION_METHODS:
+                name, missing_counts = f"requests.Session().{method}", True
+            elif any(base.replace("await ", "") == f"{c}()" for c in cat.HTTPX_CLIENTS):
+                name = f"{base}.{method}"
+        if name is None:
+            return
+        if timeout is None:
+            if not missing_counts:
+                return
+            problem = "without a timeout"
+        else:
+            try:
+                if literal_value(ctx, timeout.value) is not None:
+                    return
+            except Unknown:
+                return
+            problem = "with `timeout=None`"
+        self.report(node, f"`{name}()` {problem} waits forever on a slow or hostile server: a few such requests tie "
+                          "up every worker; pass `timeout=` (seconds)",
+                    hint("Pass `timeout=` in seconds"))
