@@ -178,3 +178,19 @@ def test_opt_in_rules_off_by_default_in_flake8(tmp_path, opt_in_rule, monkeypatc
     assert _style_guide_codes(tmp_path) == {"FPI101"}
     assert _style_guide_codes(tmp_path, extend_select=["FPI699"]) == {"FPI101", "FPI699"}
     assert _style_guide_codes(tmp_path, extend_ignore=["FPI101"], extend_select=["FPI699"]) == {"FPI699"}
+
+
+def test_readme_flake8_config_works(tmp_path):
+    with open(os.path.join(os.path.dirname(FIXTURES), os.pardir, "README.md"), encoding="utf-8") as fh:
+        readme = fh.read()
+    section = readme[readme.index("## Integrations"):readme.index("## Design")]
+    ini = section[section.index("```ini\n") + 7:]
+    ini = ini[:ini.index("```")]
+    assert "extend-ignore = FPI101" in ini
+    (tmp_path / "app.py").write_text(BAD.replace("return 1", "time.sleep(2)\n    return 1"))
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_app.py").write_text(BAD)
+    assert parse_flake8(flake8("--select", "FPI", ".", cwd=str(tmp_path))) == {
+        ("app.py", 5, 5, "FPI101"), ("app.py", 6, 5, "FPI101"), ("test_app.py", 5, 5, "FPI101")}
+    (tmp_path / "setup.cfg").write_text(ini)
+    assert flake8("--select", "FPI", ".", cwd=str(tmp_path)) == ""

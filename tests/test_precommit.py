@@ -142,3 +142,45 @@ def test_fix_hook_fixes_the_file(hook_repo, project):
     assert (project / "good.py").read_text() == GOOD
     status, out = try_repo(hook_repo, project, "fastapi-lint-fix", "bad.py", "good.py")
     assert status == 0, out
+
+
+def readme_precommit_config():
+    import yaml
+
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as fh:
+        readme = fh.read()
+    section = readme[readme.index("### pre-commit"):]
+    block = section[section.index("```yaml\n") + 8:]
+    return yaml.safe_load(block[:block.index("```")])
+
+
+def test_readme_snippet_names_our_hooks():
+    import yaml
+
+    with open(os.path.join(ROOT, ".pre-commit-hooks.yaml"), encoding="utf-8") as fh:
+        ids = {h["id"] for h in yaml.safe_load(fh)}
+    repo, = readme_precommit_config()["repos"]
+    assert {h["id"] for h in repo["hooks"]} <= ids and repo["rev"]
+
+
+@pytest.mark.slow
+def test_readme_snippet_with_pre_commit_run(hook_repo, project):
+    """The README's .pre-commit-config.yaml, pointed at this repository, under `pre-commit run`."""
+    import yaml
+
+    repo_path, env = hook_repo
+    config = readme_precommit_config()
+    config["repos"][0]["repo"] = str(repo_path)
+    config["repos"][0]["rev"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=str(repo_path), env=env,
+                                               check=True, capture_output=True, text=True).stdout.strip()
+    (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+
+    def run(*files):
+        proc = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--files", *files], cwd=str(project),
+                              env=env, capture_output=True, text=True, timeout=900)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    status, out = run("bad.py")
+    assert status == 1 and "FPI101" in out, out
+    status, out = run("good.py", "generated/client.py")
+    assert status == 0, out
