@@ -51,3 +51,12 @@ def test_output_file(tmp_path, run_cli):
     status, out, _ = run_cli("check", "--no-cache", "--format", "github", "-o", "gh.txt", "app.py")
     assert status == 1 and out == ""
     assert (tmp_path / "gh.txt").read_text().startswith("::error file=app.py,line=5,")
+
+
+def test_file_is_relative_to_the_repository_root(tmp_path, run_cli, monkeypatch):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "backend").mkdir()
+    (tmp_path / "backend" / "app.py").write_text(BAD)
+    monkeypatch.chdir(tmp_path / "backend")
+    _, out, _ = run_cli("check", "--no-cache", "--format", "github", "app.py")
+    assert out.startswith("::error file=backend/app.py,line=5,col=5,")
