@@ -17,7 +17,7 @@ import traceback
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -68,12 +68,14 @@ def decode_source(data: bytes) -> Tuple[str, str]:
     return text, encoding
 
 
-def parse_source(data: bytes) -> cst.Module:
-    """libcst parse of the file's bytes (libcst keeps the encoding, BOM and line endings)."""
-    if b"\x00" in data:
-        pos = data.index(b"\x00")
-        line = data.count(b"\n", 0, pos) + 1
-        raise SourceError("source contains a null byte", line, pos - (data.rfind(b"\n", 0, pos) + 1) + 1)
+def parse_source(data: Union[bytes, str]) -> cst.Module:
+    """libcst parse of the file's bytes (libcst keeps the encoding, BOM and line endings), or
+    of source a host already decoded (the flake8 plugin)."""
+    nul, nl = (b"\x00", b"\n") if isinstance(data, bytes) else ("\x00", "\n")
+    if nul in data:
+        pos = data.index(nul)
+        line = data.count(nl, 0, pos) + 1
+        raise SourceError("source contains a null byte", line, pos - (data.rfind(nl, 0, pos) + 1) + 1)
     try:
         return cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
@@ -321,7 +323,7 @@ def lint_text(text: str, path: str, settings: Settings, index: Optional[ProjectI
     if not rule_classes and (syntax_ok or quick_syntax_ok(text)):
         return result
     try:
-        module = parse_text(text)
+        module = parse_source(text)
     except SourceError as exc:
         result.diagnostics.append(_error_diag(display, exc))
         return result
@@ -332,22 +334,6 @@ def lint_text(text: str, path: str, settings: Settings, index: Optional[ProjectI
     for code, tb in sorted(analysis.crashed.items()):
         result.errors.append(f"{display}: rule {code} failed: {tb.strip().splitlines()[-1]}")
     return result
-
-
-def parse_text(text: str) -> cst.Module:
-    """libcst parse of already-decoded source (same errors as parse_source)."""
-    if "\x00" in text:
-        pos = text.index("\x00")
-        line = text.count("\n", 0, pos) + 1
-        raise SourceError("source contains a null byte", line, pos - (text.rfind("\n", 0, pos) + 1) + 1)
-    try:
-        return cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        raise SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1)
-    except RecursionError:
-        raise SourceError("syntax error: too deeply nested to parse")
-    except Exception as exc:  # the native parser raises a few other types on odd input
-        raise SourceError(f"syntax error: {type(exc).__name__}: {exc}")
 
 
 def _start(analysis: _Analysis, finding) -> Tuple[int, int]:
