@@ -122,7 +122,7 @@ def check(paths, select, extend_select, ignore, fix, unsafe_fixes, diff, output_
             if res.fixed_source is not None:
                 _write_atomic(_real_path(res.path), res.fixed_source)
 
-    stream_ctx = open(output_file, "w", encoding="utf-8", newline="") if output_file else None
+    stream_ctx = _open_output(output_file) if output_file else None
     # With `--fix -`, the fixed source goes to stdout, so the report goes to stderr.
     out: TextIO = stream_ctx or (sys.stderr if (use_stdin and fix) else sys.stdout)
     try:
@@ -136,6 +136,17 @@ def check(paths, select, extend_select, ignore, fix, unsafe_fixes, diff, output_
     if run.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_OK if exit_zero or not diagnostics else EXIT_FOUND)
+
+
+def _open_output(path: str) -> TextIO:
+    """The --output-file stream; its directory is created if missing (as ruff does)."""
+    try:
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        return open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        _fail(f"cannot write --output-file {path}: {exc.strerror or exc}")
+        raise  # unreachable: _fail exits
 
 
 _STDIN_SOURCE: Dict[str, bytes] = {}

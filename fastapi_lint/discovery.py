@@ -129,20 +129,34 @@ def discover(paths: Sequence[str], settings: Settings) -> Discovered:
             raise DiscoveryError(f"{given}: no such file or directory")
         if os.path.isdir(given):
             ignores = _gitignores_above(given, root) if settings.respect_gitignore else []
-            if os.path.abspath(given) != os.path.abspath(root) and _matches(patterns, given, root) \
-                    and settings.force_exclude:
+            if os.path.abspath(given) != os.path.abspath(root) and settings.force_exclude \
+                    and _matches_or_parent(patterns, given, root):
                 continue
             for f in _walk(given, patterns, root, ignores, settings, found):
                 add(f)
         else:
             if settings.force_exclude:
-                if _matches(patterns, given, root):
+                if _matches_or_parent(patterns, given, root):
                     continue
                 if settings.respect_gitignore and _git_ignored(
                         _gitignores_above(given, root) + _own_gitignore(given), given, False):
                     continue
             add(given)
     return found
+
+
+def _matches_or_parent(patterns: Sequence[str], path: str, root: str) -> bool:
+    """`path` or one of its folders below `root` is excluded: with --force-exclude, a file
+    pre-commit names inside an excluded folder (`generated/client.py`) is skipped too."""
+    if _matches(patterns, path, root):
+        return True
+    root_abs = os.path.abspath(root)
+    probe = os.path.dirname(os.path.abspath(path))
+    while probe != root_abs and probe.startswith(root_abs.rstrip(os.sep) + os.sep):
+        if _matches(patterns, probe, root):
+            return True
+        probe = os.path.dirname(probe)
+    return False
 
 
 def _own_gitignore(path: str) -> List[_Ignore]:

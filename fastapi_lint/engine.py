@@ -17,7 +17,7 @@ import traceback
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -26,7 +26,7 @@ from fastapi_lint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Diagnostic, Fil
 from fastapi_lint.fixes import apply_specs, choose_non_overlapping, text_edits
 from fastapi_lint.model.context import ModuleContext
 from fastapi_lint.model.index import ModuleSummary, ProjectIndex, module_name_for, summarize_module
-from fastapi_lint.noqa import NoqaIndex, file_exemption
+from fastapi_lint.noqa import NoqaIndex, code_matches, file_exemption
 from fastapi_lint.registry import FixSpec, Rule, all_rules
 from fastapi_lint.settings import Settings, display_path
 
@@ -71,12 +71,14 @@ def decode_source(data: bytes) -> Tuple[str, str]:
     return text, encoding
 
 
-def parse_source(data: bytes) -> cst.Module:
-    """libcst parse of the file's bytes (libcst keeps the encoding, BOM and line endings)."""
-    if b"\x00" in data:
-        pos = data.index(b"\x00")
-        line = data.count(b"\n", 0, pos) + 1
-        raise SourceError("source contains a null byte", line, pos - (data.rfind(b"\n", 0, pos) + 1) + 1)
+def parse_source(data: Union[bytes, str]) -> cst.Module:
+    """libcst parse of the file's bytes (libcst keeps the encoding, BOM and line endings), or
+    of source a host already decoded (the flake8 plugin)."""
+    nul, nl = (b"\x00", b"\n") if isinstance(data, bytes) else ("\x00", "\n")
+    if nul in data:
+        pos = data.index(nul)
+        line = data.count(nl, 0, pos) + 1
+        raise SourceError("source contains a null byte", line, pos - (data.rfind(nl, 0, pos) + 1) + 1)
     try:
         return cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
@@ -200,7 +202,8 @@ def _applicable(spec: Optional[FixSpec], unsafe: bool) -> bool:
     return spec.applicability == SAFE or (unsafe and spec.applicability == UNSAFE)
 
 
-def _diagnostics(analysis: _Analysis, display: str, text: str, want_edits: bool) -> List[Diagnostic]:
+def _diagnostics(analysis: _Analysis, display: str, text: str, want_edits: bool,
+                 inline_noqa: bool = True) -> List[Diagnostic]:
     noqa = NoqaIndex(text)
     out: List[Diagnostic] = []
     seen = set()
@@ -209,7 +212,9 @@ def _diagnostics(analysis: _Analysis, display: str, text: str, want_edits: bool)
         if r is None:
             continue
         code = f.rule.code
-        if noqa.suppressed(code, r.start.line):
+        if inline_noqa and noqa.suppressed(code, r.start.line):
+            continue
+        if not inline_noqa and noqa.file_codes and code_matches(code, noqa.file_codes):
             continue
         key = (code, r.start.line, r.start.column, f.message)
         if key in seen:
@@ -295,6 +300,40 @@ def lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proje
             result.original_source = original
             result.fixed_source = data
     result.diagnostics = _diagnostics(analysis, display, text, settings.want_edits)
+    for code, tb in sorted(analysis.crashed.items()):
+        result.errors.append(f"{display}: rule {code} failed: {tb.strip().splitlines()[-1]}")
+    return result
+
+
+def lint_text(text: str, path: str, settings: Settings, index: Optional[ProjectIndex] = None,
+              display: Optional[str] = None, *, syntax_ok: bool = False,
+              inline_noqa: bool = True) -> FileResult:
+    """Lint source that the caller has already read and decoded; never fixes.
+
+    For hosts that own the file (the flake8 plugin): the text is parsed once, here, and the
+    file is not read again. `syntax_ok` says the caller already knows CPython parses it (no
+    second `ast` check for files the token gate skips); `inline_noqa=False` leaves `# noqa`
+    comments to the host (the file-level `# fastapi-lint: noqa` still applies).
+    """
+    display = display or display_path(path)
+    result = FileResult(display)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    skip, _ = file_exemption(text)
+    if skip:
+        return result
+    rule_classes = gate(rules_for(settings.enabled_for(path)), text)
+    if not rule_classes and (syntax_ok or quick_syntax_ok(text)):
+        return result
+    try:
+        module = parse_source(text)
+    except SourceError as exc:
+        result.diagnostics.append(_error_diag(display, exc))
+        return result
+    if not rule_classes:
+        return result
+    analysis = _analyse(module, path, rule_classes, index, settings.root)
+    result.diagnostics = _diagnostics(analysis, display, text, settings.want_edits, inline_noqa)
     for code, tb in sorted(analysis.crashed.items()):
         result.errors.append(f"{display}: rule {code} failed: {tb.strip().splitlines()[-1]}")
     return result
