@@ -243,7 +243,7 @@ class FastAPIModel:
             return owner[: -len(".router")]
         return owner
 
-    def full_path(self, route: Route) -> Tuple[str, Optional[str]]:
+    def full_path(self, route: Route, root_prefix: bool = False) -> Tuple[str, Optional[str]]:
         """(root owner, path as the root sees it), following router prefixes known in this module.
 
         A router included exactly once (in this module) into another owner, with literal
@@ -267,6 +267,10 @@ class FastAPIModel:
                 break
             path = incs[0].prefix + own + path
             owner = incs[0].owner
+        if root_prefix:  # the root router's own prefix= too (the path as far as this module knows)
+            info = self.owner_info(owner, route.scope)
+            if info is not None and info.prefix:
+                path = info.prefix + path
         return owner, path
 
     # ------------------------------------------------------------------ dependencies
