@@ -316,6 +316,9 @@ class HttpExceptionSwallowed(Rule):
 
 # ---------------------------------------------------------------------------- FPI503
 
+_LIBRARIES = frozenset({"builtins", "typing", "typing_extensions", "fastapi", "starlette", "pydantic", "datetime",
+                        "uuid", "decimal", "enum", "pathlib", "sqlalchemy", "sqlmodel", "collections"})
+
 def _all_params(func: cst.FunctionDef) -> List[cst.Param]:
     p = func.params
     return [*p.posonly_params, *p.params, *p.kwonly_params]
@@ -329,6 +332,7 @@ class PathParameterMissing(Rule):
                "receives.")
     fix = UNSAFE
     tokens = ("{",)
+    needs_index = True
     docs = """
     ## What it does
     Reports a route whose path (including a router `prefix=` known in the module) has a
@@ -382,8 +386,6 @@ class PathParameterMissing(Rule):
 
     def _consumed(self, model: FastAPIModel, route: Route, name: str) -> bool:
         func = route.func
-        if "path_params" in self.ctx.code_for(func):
-            return True
         if self._function_takes(model, func, name, set(), 0):
             return True
         deps = list(model.decorator_dependencies(route.call))
@@ -403,14 +405,29 @@ class PathParameterMissing(Rule):
         if id(func) in seen or depth > 10:
             return False
         seen.add(id(func))
-        if isinstance(func.params.star_kwarg, cst.Param):
+        if isinstance(func.params.star_kwarg, cst.Param) or "path_params" in self.ctx.code_for(func.body):
             return True
         for param in _all_params(func):
             if param.name.value == name and not self._aliased_elsewhere(param, name):
                 return True
-            if self._alias_of(param) == name:
+            if self._alias_of(param) == name or self._imported_dependency_alias(param):
                 return True
         return any(self._dependency_takes(model, d, name, seen, depth + 1) for d in model.sub_dependencies(func))
+
+    def _imported_dependency_alias(self, param: cst.Param) -> bool:
+        """`x: CurrentItem` with `CurrentItem = Annotated[Item, Depends(...)]` in another module:
+        its dependency is not visible here, so it may take the parameter. Without a project
+        index, any imported annotation from outside the known libraries counts."""
+        ann = param.annotation.annotation if param.annotation is not None else None
+        if not isinstance(ann, (cst.Name, cst.Attribute)):
+            return False
+        q = self.ctx.qualname(ann)
+        if q is None or q.split(".")[0] in _LIBRARIES:
+            return False
+        index = self.ctx.index
+        if index is None:
+            return True
+        return q in index.depends_aliases
 
     def _dependency_takes(self, model: FastAPIModel, dep: Optional[cst.BaseExpression], name: str, seen: set,
                           depth: int) -> bool:

@@ -358,7 +358,8 @@ class ModuleLevelConnection(Rule):
     `mysql.connector.connect(...)`, their `.cursor()`, `engine.connect()`, `SessionLocal()`
     and `Session(engine)`. Engines, pools and clients (`create_engine`, `MongoClient`,
     `redis.Redis`) are fine at module scope: they hand out connections per use. Code under
-    `if __name__ == "__main__":` is not reported.
+    `if __name__ == "__main__":` is not reported, nor are standalone scripts (a module
+    outside any package that does not import FastAPI or Starlette).
 
     ## Why is this bad?
     One connection is shared by every request the worker serves, concurrently: DB-API
@@ -395,9 +396,20 @@ class ModuleLevelConnection(Rule):
     every function that uses it.
     """
 
+    def _part_of_app(self) -> bool:
+        """A module of a package, or one that imports FastAPI/Starlette: not a standalone script."""
+        ctx = self.ctx
+
+        def compute() -> bool:
+            if ctx.module_name and ("." in ctx.module_name or ctx.is_package):
+                return True
+            return any(q and q.split(".")[0] in ("fastapi", "starlette") for q in ctx.bindings(ctx.module).values())
+
+        return ctx.memo("fpi402.app", compute)
+
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
-        if not _at_module_scope(ctx):
+        if not _at_module_scope(ctx) or not self._part_of_app():
             return
         parent = ctx.parent(node)
         if isinstance(parent, cst.Attribute) and parent.value is node:
