@@ -1,16 +1,24 @@
-"""FastAPI facts of one module: apps, routers, routes and dependencies.
+"""FastAPI facts of one module: apps, routers, routes, middleware, event handlers, dependencies.
 
 Computed on first use (one extra pass over the module) and shared by every rule.
+
+Owners (apps and routers) are known by dotted name: a name or attribute bound to
+`FastAPI()`/`APIRouter()`/`Starlette()`/`Router()` anywhere in the module (`app`,
+`self.app`, a class attribute), a parameter annotated with one of those types, and
+`<owner>.router` (an app's own router). Routes are every `get/post/put/patch/delete/
+options/head/trace/api_route/websocket/route/websocket_route` decorator, and
+`add_api_route/add_api_websocket_route/add_route/add_websocket_route` call, on an owner.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Set, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
-from fastapi_lint.model.imports import dotted_name
+from fastapi_lint.model.imports import dotted_name, iter_block_statements
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.context import ModuleContext
@@ -29,11 +37,21 @@ APP_OR_ROUTER = APP_CLASSES | ROUTER_CLASSES
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "trace")
 ROUTE_DECORATORS = frozenset(HTTP_METHODS + ("api_route", "websocket", "route", "websocket_route"))
+ADD_ROUTE_METHODS = frozenset({"add_api_route", "add_route", "add_api_websocket_route", "add_websocket_route"})
+#: Starlette-style registrations: the endpoint takes a Request, FastAPI injects nothing.
+STARLETTE_STYLE = frozenset({"route", "websocket_route", "add_route", "add_websocket_route"})
 
 DEPENDS = frozenset({
     "fastapi.Depends", "fastapi.Security", "fastapi.params.Depends", "fastapi.params.Security",
     "fastapi.param_functions.Depends", "fastapi.param_functions.Security",
 })
+ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+BASE_HTTP_MIDDLEWARE = frozenset({
+    "starlette.middleware.base.BaseHTTPMiddleware",
+    "fastapi.middleware.base.BaseHTTPMiddleware",
+})
+MIDDLEWARE_WRAPPER = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
+EVENTS = ("startup", "shutdown")
 
 
 @dataclass
@@ -44,6 +62,74 @@ class Route:
     path: Optional[str]
     registration: cst.CSTNode  # the decorator or the add_api_route call
     websocket: bool = False
+    #: the decorator/method name: "get", "api_route", "add_api_route", "websocket", ...
+    kind: str = ""
+    #: the registration's call (decorator call or add_api_route call)
+    call: Optional[cst.Call] = None
+    #: the innermost function the registration runs in (None: module level)
+    scope: Optional[cst.FunctionDef] = None
+    #: innermost conditional block (if/else/try/except/loop body) of the registration, or None
+    block: Optional[cst.CSTNode] = None
+
+    @property
+    def starlette_style(self) -> bool:
+        return self.kind in STARLETTE_STYLE
+
+
+@dataclass
+class OwnerInfo:
+    name: str  # dotted name
+    kind: str  # "app" or "router"
+    call: Optional[cst.Call]  # the constructor call, if the owner is built in this module
+    scope: Optional[cst.FunctionDef]  # where it is built / bound
+    #: the statement binding it (for fixes that insert before it)
+    statement: Optional[cst.CSTNode] = None
+    #: the body (list) that statement sits in, when it is a direct statement of a module/function body
+    container: Optional[cst.CSTNode] = None
+
+    @property
+    def prefix(self) -> Optional[str]:
+        if self.call is None:
+            return "" if self.kind == "app" else None
+        arg = keyword(self.call, "prefix")
+        if arg is None:
+            return ""
+        return string_value(arg.value)
+
+
+@dataclass
+class MiddlewareRegistration:
+    owner: str
+    cls: Optional[str]  # qualified class name, "@http" for @app.middleware("http") functions
+    node: cst.CSTNode  # the add_middleware Call, the Decorator, or the list element (cst.Element)
+    kind: str  # "add", "decorator", "list"
+    scope: Optional[cst.FunctionDef] = None
+    statement: Optional[cst.CSTNode] = None  # the statement holding the registration
+    list_node: Optional[cst.List] = None  # for "list": the middleware=[...] list
+    label: str = ""  # as written: "CORSMiddleware", "@app.middleware('http') log_requests"
+
+
+@dataclass
+class EventHandler:
+    owner: str  # dotted name as written (may be unknown: not an app/router of this module)
+    owner_kind: Optional[str]  # "app", "router" or None (not known in this module)
+    event: str  # "startup" / "shutdown"
+    handler: cst.BaseExpression  # the handler expression (a Name for decorated functions)
+    func: Optional[cst.FunctionDef]  # the decorated function / a local def the handler names
+    node: cst.CSTNode  # Decorator, add_event_handler Call, or list cst.Element of on_startup=[...]
+    kind: str  # "decorator", "add", "constructor"
+    scope: Optional[cst.FunctionDef] = None
+    statement: Optional[cst.CSTNode] = None
+    block: Optional[cst.CSTNode] = None
+
+
+@dataclass
+class IncludeRouter:
+    owner: str
+    router: str
+    prefix: Optional[str]  # None: not a literal
+    call: cst.Call
+    scope: Optional[cst.FunctionDef] = None
 
 
 def string_value(node: Optional[cst.BaseExpression]) -> Optional[str]:
@@ -66,19 +152,45 @@ def positional(call: cst.Call, index: int) -> Optional[cst.Arg]:
     return pos[index] if index < len(pos) else None
 
 
+_PARAM = re.compile(r"\{([^{}:]+)(?::([^{}]*))?\}")
+
+
+def path_parameters(path: Optional[str]) -> List[str]:
+    """`/items/{item_id}/files/{name:path}` -> ["item_id", "name"]."""
+    if not path:
+        return []
+    return [m.group(1).strip() for m in _PARAM.finditer(path)]
+
+
+def normalise_path(path: str) -> str:
+    """Two paths that match the same requests compare equal: parameter names are dropped,
+    converters kept (`/items/{id}` == `/items/{item_id}`, != `/items/{id:int}`)."""
+    return _PARAM.sub(lambda m: "{:%s}" % m.group(2).strip() if m.group(2) else "{}", path)
+
+
 class FastAPIModel:
     def __init__(self, ctx: "ModuleContext") -> None:
         self.ctx = ctx
         #: dotted names bound to apps/routers: "app", "router", "self.router", "api"
         self.app_names: Set[str] = set()
         self.app_kinds: Dict[str, str] = {}
+        #: dotted name -> constructions/bindings of that owner in this module
+        self.owners: Dict[str, List[OwnerInfo]] = {}
         self.routes: List[Route] = []
         self._routes_by_func: Dict[int, List[Route]] = {}
         #: dotted names passed to Depends()/Security(): "get_db", "deps.get_user"
         self.dependency_names: Set[str] = set()
         self.depends_calls: List[cst.Call] = []
+        self.middleware: List[MiddlewareRegistration] = []
+        self.middleware_funcs: Set[int] = set()
+        self.event_handlers: List[EventHandler] = []
+        self.includes: List[IncludeRouter] = []
+        #: module- and class-level functions by name (for endpoints and dependencies named elsewhere)
+        self.functions: Dict[str, List[cst.FunctionDef]] = {}
+        self.classes: Dict[str, cst.ClassDef] = {}
         _Collector(self).collect(ctx.module)
 
+    # ------------------------------------------------------------------ routes
     def routes_of(self, func: cst.FunctionDef) -> List[Route]:
         return self._routes_by_func.get(id(func), [])
 
@@ -98,9 +210,176 @@ class FastAPIModel:
         """A route or a dependency: FastAPI calls it, awaiting it or running it in the threadpool."""
         return self.is_route(func) or self.is_dependency(func)
 
+    def is_middleware(self, func: cst.FunctionDef) -> bool:
+        """`@app.middleware("http")` functions and `dispatch` of BaseHTTPMiddleware subclasses."""
+        return id(func) in self.middleware_funcs
+
+    def owner_info(self, owner: str, scope: Optional[cst.FunctionDef] = None) -> Optional[OwnerInfo]:
+        """The single construction of `owner` visible from `scope` (same function, else module), if unique."""
+        infos = self.owners.get(owner, [])
+        if owner.endswith(".router") and not infos:
+            return None
+        same = [i for i in infos if i.scope is scope]
+        if len(same) == 1:
+            return same[0]
+        if not same:
+            module_level = [i for i in infos if i.scope is None]
+            if len(module_level) == 1 and not owner.startswith("self."):
+                return module_level[0]
+            if owner.startswith("self.") and len(infos) == 1:
+                return infos[0]
+        return None
+
+    def owner_kind(self, owner: str) -> Optional[str]:
+        if owner in self.app_kinds:
+            return self.app_kinds[owner]
+        if owner.endswith(".router") and owner[: -len(".router")] in self.app_names:
+            return "app"
+        return None
+
+    def app_of(self, owner: str) -> str:
+        """`app.router` -> `app` (an app's routes, middleware and handlers live on its router)."""
+        if owner.endswith(".router") and owner[: -len(".router")] in self.app_names:
+            return owner[: -len(".router")]
+        return owner
+
+    def full_path(self, route: Route, root_prefix: bool = False) -> Tuple[str, Optional[str]]:
+        """(root owner, path as the root sees it), following router prefixes known in this module.
+
+        A router included exactly once (in this module) into another owner, with literal
+        prefixes on both the include and the router, is followed up to that owner; routes
+        compared under the same root then compare as the client sees them. The path is
+        None when it is not a literal.
+        """
+        owner = self.app_of(route.owner)
+        path = route.path
+        if path is None:
+            return owner, None
+        seen = set()
+        while owner not in seen:
+            seen.add(owner)
+            incs = [i for i in self.includes if i.router == owner]
+            if len(incs) != 1 or incs[0].prefix is None:
+                break
+            info = self.owner_info(owner, route.scope)
+            own = info.prefix if info is not None else None
+            if own is None:
+                break
+            path = incs[0].prefix + own + path
+            owner = incs[0].owner
+        if root_prefix:  # the root router's own prefix= too (the path as far as this module knows)
+            info = self.owner_info(owner, route.scope)
+            if info is not None and info.prefix:
+                path = info.prefix + path
+        return owner, path
+
+    # ------------------------------------------------------------------ dependencies
+    def depends_target(self, call: cst.Call) -> Optional[cst.BaseExpression]:
+        dep = keyword(call, "dependency") or positional(call, 0)
+        return dep.value if dep is not None else None
+
+    def param_depends(self, param: cst.Param) -> Optional[cst.Call]:
+        """The Depends()/Security() call of a parameter (default or Annotated metadata), if any."""
+        if isinstance(param.default, cst.Call) and self._is_depends(param.default):
+            return param.default
+        if param.annotation is not None:
+            return self._annotation_depends(param.annotation.annotation, 0)
+        return None
+
+    def _is_depends(self, call: cst.Call) -> bool:
+        return isinstance(call.func, (cst.Name, cst.Attribute)) and self._module_qualname(call.func) in DEPENDS
+
+    def _module_qualname(self, expr: cst.BaseExpression) -> Optional[str]:
+        ctx = self.ctx
+        saved, ctx.scope_stack = ctx.scope_stack, [ctx.module]
+        try:
+            return ctx.qualname(expr)
+        finally:
+            ctx.scope_stack = saved
+
+    def _annotation_depends(self, ann: cst.BaseExpression, depth: int) -> Optional[cst.Call]:
+        if depth > 5:
+            return None
+        if isinstance(ann, cst.Subscript) and self._module_qualname(ann.value) in ANNOTATED:
+            for el in list(ann.slice)[1:]:
+                v = el.slice.value if isinstance(el.slice, cst.Index) else None
+                if isinstance(v, cst.Call) and self._is_depends(v):
+                    return v
+            return None
+        if isinstance(ann, cst.Name):
+            from fastapi_lint.model.flow import module_assignments
+
+            values = module_assignments(self.ctx).get(ann.value) or []
+            if len(values) == 1 and isinstance(values[0], cst.Subscript):
+                return self._annotation_depends(values[0], depth + 1)
+        return None
+
+    def resolve_callable(self, expr: Optional[cst.BaseExpression]) -> Union[cst.FunctionDef, cst.ClassDef, None]:
+        """The module-level def or class (or `Class.method`) a dependency expression names."""
+        name = dotted_name(expr) if expr is not None else None
+        if not name:
+            return None
+        if "." not in name:
+            funcs = self.functions.get(name, [])
+            if len(funcs) == 1:
+                return funcs[0]
+            return self.classes.get(name) if not funcs else None
+        cls_name, _, meth = name.partition(".")
+        cls = self.classes.get(cls_name)
+        if cls is not None and "." not in meth:
+            for stmt in cls.body.body:
+                if isinstance(stmt, cst.FunctionDef) and stmt.name.value == meth:
+                    return stmt
+        return None
+
+    def sub_dependencies(self, func: cst.FunctionDef) -> List[Optional[cst.BaseExpression]]:
+        """The dependency expressions of a function's parameters (None for `Depends()` with no argument)."""
+        out: List[Optional[cst.BaseExpression]] = []
+        p = func.params
+        for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+            call = self.param_depends(param)
+            if call is None:
+                continue
+            target = self.depends_target(call)
+            if target is None and param.annotation is not None:
+                target = _first_type(param.annotation.annotation, self)
+            out.append(target)
+        return out
+
+    def decorator_dependencies(self, call: Optional[cst.Call]) -> List[Optional[cst.BaseExpression]]:
+        """`dependencies=[Depends(f), ...]` of a route decorator or router constructor."""
+        out: List[Optional[cst.BaseExpression]] = []
+        if call is None:
+            return out
+        arg = keyword(call, "dependencies")
+        if arg is None:
+            return out
+        if not isinstance(arg.value, (cst.List, cst.Tuple)):
+            out.append(None)  # not a literal: unknown dependencies
+            return out
+        for el in arg.value.elements:
+            if isinstance(el.value, cst.Call) and self._is_depends(el.value):
+                out.append(self.depends_target(el.value))
+            else:
+                out.append(None)
+        return out
+
+
+def _first_type(ann: cst.BaseExpression, model: FastAPIModel) -> Optional[cst.BaseExpression]:
+    """`Annotated[Foo, Depends()]` -> Foo (Depends() with no argument uses the type)."""
+    if isinstance(ann, cst.Subscript) and model._module_qualname(ann.value) in ANNOTATED:
+        first = list(ann.slice)[0].slice
+        return first.value if isinstance(first, cst.Index) else None
+    return ann
+
+
+_BLOCKS = (cst.If, cst.Else, cst.Try, cst.ExceptHandler, cst.Finally, cst.For, cst.While, cst.With,
+           cst.Match if hasattr(cst, "Match") else cst.If)
+
 
 class _Collector(cst.CSTVisitor):
-    """One pass: app/router bindings first (module statements), then routes and Depends."""
+    """Two passes: owners first (so a route above `app = FastAPI()` in a factory still counts),
+    then routes, middleware, handlers, includes and Depends."""
 
     def __init__(self, model: FastAPIModel) -> None:
         super().__init__()
@@ -108,24 +387,83 @@ class _Collector(cst.CSTVisitor):
         self.ctx = model.ctx
         self.funcs_by_name: Dict[str, List[cst.FunctionDef]] = {}
         self._pending_add_route: List = []
+        self._pending_handlers: List = []
+        self.func_stack: List[cst.FunctionDef] = []
+        self.class_stack: List[cst.ClassDef] = []
+        self.stmt_stack: List[cst.CSTNode] = []
+        self.block_stack: List[cst.CSTNode] = []
+        self.body_stack: List[cst.CSTNode] = []
+        self.second_pass = False
 
     def collect(self, module: cst.Module) -> None:
         # Names are resolved as the module sees them, wherever the main traversal is now.
         saved, self.ctx.scope_stack = self.ctx.scope_stack, [module]
         try:
             module.visit(self)
+            self.second_pass = True
+            module.visit(self)
         finally:
             self.ctx.scope_stack = saved
+        m = self.model
+        for stmt in iter_block_statements(module.body):
+            if isinstance(stmt, cst.FunctionDef):
+                m.functions.setdefault(stmt.name.value, []).append(stmt)
+            elif isinstance(stmt, cst.ClassDef):
+                m.classes[stmt.name.value] = stmt
         # add_api_route(path, endpoint) names a function defined anywhere in the module.
-        for owner, call in self._pending_add_route:
+        for owner, call, method, scope, block in self._pending_add_route:
             endpoint = keyword(call, "endpoint") or positional(call, 1)
             path = keyword(call, "path") or positional(call, 0)
             methods_arg = keyword(call, "methods")
-            methods = _methods_of(methods_arg.value if methods_arg else None) or ["GET"]
+            websocket = "websocket" in method
+            methods = [] if websocket else (_methods_of(methods_arg.value if methods_arg else None) or ["GET"])
             name = dotted_name(endpoint.value) if endpoint else None
             for func in self.funcs_by_name.get(name or "", []):
-                self._add(Route(func, owner, methods, string_value(path.value) if path else None, call))
+                self._add(Route(func, owner, methods, string_value(path.value) if path else None, call,
+                                websocket=websocket, kind=method, call=call, scope=scope, block=block))
+        for h in self._pending_handlers:
+            if h.func is None and isinstance(h.handler, cst.Name):
+                funcs = self.funcs_by_name.get(h.handler.value, [])
+                if len(funcs) == 1:
+                    h.func = funcs[0]
+            m.event_handlers.append(h)
 
+    # ------------------------------------------------------------------ stacks
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.stmt_stack.append(node)
+        if isinstance(node, _BLOCKS):
+            self.block_stack.append((node, len(self.func_stack)))
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.stmt_stack.pop()
+        if isinstance(original_node, _BLOCKS):
+            self.block_stack.pop()
+
+    def _scope(self) -> Optional[cst.FunctionDef]:
+        return self.func_stack[-1] if self.func_stack else None
+
+    def _block(self) -> Optional[cst.CSTNode]:
+        """The innermost conditional block inside the current function (None: straight-line code)."""
+        if not self.block_stack:
+            return None
+        block, depth = self.block_stack[-1]
+        return block if depth == len(self.func_stack) else None
+
+    def _statement(self) -> Optional[cst.CSTNode]:
+        """The outermost statement of the current scope's body holding the current node."""
+        scope = self._scope()
+        if scope is None:
+            return self.stmt_stack[0] if self.stmt_stack else None
+        for i, stmt in enumerate(self.stmt_stack):
+            if stmt is scope:
+                return self.stmt_stack[i + 1] if i + 1 < len(self.stmt_stack) else None
+        return None
+
+    # ------------------------------------------------------------------ owners
     def _is_app_factory(self, call: cst.BaseExpression) -> Optional[str]:
         if isinstance(call, cst.Call):
             q = self.ctx.qualname(call.func) if not isinstance(call.func, cst.Call) else None
@@ -138,37 +476,85 @@ class _Collector(cst.CSTVisitor):
     def _annotation_kind(self, ann: Optional[cst.Annotation]) -> Optional[str]:
         if ann is None:
             return None
-        q = self.ctx.qualname(ann.annotation)
+        from fastapi_lint.model.flow import unwrap_annotation
+
+        q = unwrap_annotation(self.ctx, ann.annotation)
         if q in APP_CLASSES:
             return "app"
         if q in ROUTER_CLASSES:
             return "router"
         return None
 
-    def _bind(self, target: cst.BaseExpression, kind: Optional[str]) -> None:
+    def _bind(self, target: cst.BaseExpression, kind: Optional[str], call: Optional[cst.BaseExpression]) -> None:
         name = dotted_name(target)
-        if kind and name:
-            self.model.app_names.add(name)
-            self.model.app_kinds[name] = kind
+        if not (kind and name):
+            return
+        if self.class_stack and not self.func_stack and isinstance(target, cst.Name):
+            # a class attribute: reached as `self.<name>` / `cls.<name>` in its methods
+            for alias in (f"self.{name}", f"cls.{name}", f"{self.class_stack[-1].name.value}.{name}"):
+                self._bind_name(alias, kind, call)
+        self._bind_name(name, kind, call)
+
+    def _bind_name(self, name: str, kind: str, call: Optional[cst.BaseExpression]) -> None:
+        m = self.model
+        m.app_names.add(name)
+        if m.app_kinds.get(name, kind) != kind:
+            m.app_kinds[name] = "app" if "app" in (kind, m.app_kinds[name]) else kind
+        else:
+            m.app_kinds[name] = kind
+        scope = self._scope()
+        stmt = self._statement()
+        m.owners.setdefault(name, []).append(OwnerInfo(
+            name, kind, call if isinstance(call, cst.Call) else None, scope, stmt,
+            scope if scope is not None else self.ctx.module))
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if self.second_pass:
+            return
         kind = self._is_app_factory(node.value)
+        if kind is None:  # `self.app = app` with `app` an app/router already
+            alias = dotted_name(node.value)
+            kind = self.model.app_kinds.get(alias) if alias else None
         for t in node.targets:
-            self._bind(t.target, kind)
+            self._bind(t.target, kind, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        kind = self._is_app_factory(node.value) or self._annotation_kind(node.annotation)
-        self._bind(node.target, kind)
+        if self.second_pass:
+            return
+        kind = self._is_app_factory(node.value) if node.value is not None else None
+        kind = kind or self._annotation_kind(node.annotation)
+        self._bind(node.target, kind, node.value)
 
     def visit_Param(self, node: cst.Param) -> None:
-        self._bind(node.name, self._annotation_kind(node.annotation))
+        if self.second_pass:
+            return
+        kind = self._annotation_kind(node.annotation)
+        if kind:
+            name = node.name.value
+            self.model.app_names.add(name)
+            self.model.app_kinds.setdefault(name, kind)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.class_stack.append(node)
+        if self.second_pass:
+            for base in node.bases:
+                if self.ctx.qualname(base.value) in BASE_HTTP_MIDDLEWARE:
+                    for stmt in node.body.body:
+                        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "dispatch":
+                            self.model.middleware_funcs.add(id(stmt))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.class_stack.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.funcs_by_name.setdefault(node.name.value, []).append(node)
-        for dec in node.decorators:
-            route = self._route_from_decorator(node, dec)
-            if route is not None:
-                self._add(route)
+        if self.second_pass:
+            self.funcs_by_name.setdefault(node.name.value, []).append(node)
+            for dec in node.decorators:
+                self._decorator(node, dec)
+        self.func_stack.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.func_stack.pop()
 
     def _owner_is_app(self, owner: cst.BaseExpression) -> Optional[str]:
         name = dotted_name(owner)
@@ -181,16 +567,33 @@ class _Collector(cst.CSTVisitor):
             return name
         return None
 
-    def _route_from_decorator(self, func: cst.FunctionDef, dec: cst.Decorator) -> Optional[Route]:
+    def _decorator(self, func: cst.FunctionDef, dec: cst.Decorator) -> None:
         call = dec.decorator
         if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
-            return None
+            return
         method = call.func.attr.value
-        if method not in ROUTE_DECORATORS:
-            return None
-        owner = self._owner_is_app(call.func.value)
+        owner_expr = call.func.value
+        # the decorator is evaluated where the def statement is: the enclosing function
+        scope, block = self._scope(), self._block()
+        if method == "on_event":
+            event = string_value((keyword(call, "event_type") or positional(call, 0) or cst.Arg(cst.Name("x"))).value)
+            name = dotted_name(owner_expr)
+            if event in EVENTS and name:
+                self._pending_handlers.append(EventHandler(
+                    name, self.model.owner_kind(name), event, func.name, func, dec, "decorator",
+                    scope, self._statement(), block))
+            return
+        owner = self._owner_is_app(owner_expr)
         if owner is None:
-            return None
+            return
+        if method == "middleware":
+            self.model.middleware_funcs.add(id(func))
+            self.model.middleware.append(MiddlewareRegistration(
+                self.model.app_of(owner), "@http", dec, "decorator", scope, self._statement(),
+                label=f"@{owner}.middleware(\"http\") `{func.name.value}`"))
+            return
+        if method not in ROUTE_DECORATORS:
+            return
         path_arg = keyword(call, "path") or positional(call, 0)
         path = string_value(path_arg.value) if path_arg else None
         if method in ("api_route", "route"):
@@ -200,26 +603,119 @@ class _Collector(cst.CSTVisitor):
             methods = []
         else:
             methods = [method.upper()]
-        return Route(func, owner, methods, path, dec, websocket=method.startswith("websocket"))
+        self._add(Route(func, owner, methods, path, dec, websocket=method.startswith("websocket"),
+                        kind=method, call=call, scope=scope, block=block))
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.second_pass:
+            return
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ("add_api_route", "add_route",
-                                                                   "add_api_websocket_route"):
-            owner = self._owner_is_app(func.value)
-            if owner is not None:
-                self._pending_add_route.append((owner, node))
+        m = self.model
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            if attr in ADD_ROUTE_METHODS:
+                owner = self._owner_is_app(func.value)
+                if owner is not None:
+                    self._pending_add_route.append((owner, node, attr, self._scope(), self._block()))
+                return
+            if attr == "add_event_handler":
+                name = dotted_name(func.value)
+                ev = keyword(node, "event_type") or positional(node, 0)
+                handler = keyword(node, "func") or positional(node, 1)
+                event = string_value(ev.value) if ev else None
+                if name and event in EVENTS and handler is not None:
+                    self._pending_handlers.append(EventHandler(
+                        name, m.owner_kind(name), event, handler.value, None, node, "add",
+                        self._scope(), self._statement(), self._block()))
+                return
+            if attr == "add_middleware":
+                owner = self._owner_is_app(func.value)
+                arg = keyword(node, "middleware_class") or positional(node, 0)
+                if owner is not None and arg is not None:
+                    m.middleware.append(MiddlewareRegistration(
+                        m.app_of(owner), self.ctx.qualname(arg.value), node, "add", self._scope(),
+                        self._statement(), label=f"`{self.ctx.code_for(arg.value)}`"))
+                return
+            if attr == "include_router":
+                owner = self._owner_is_app(func.value)
+                router = keyword(node, "router") or positional(node, 0)
+                rname = dotted_name(router.value) if router else None
+                if owner is not None and rname:
+                    pre = keyword(node, "prefix")
+                    m.includes.append(IncludeRouter(m.app_of(owner), rname,
+                                                    string_value(pre.value) if pre else "", node, self._scope()))
+                return
+        kind = self._is_app_factory(node)
+        if kind is not None:
+            self._constructor(node, kind)
             return
         if isinstance(func, (cst.Name, cst.Attribute)) and self.ctx.qualname(func) in DEPENDS:
-            self.model.depends_calls.append(node)
+            m.depends_calls.append(node)
             dep = keyword(node, "dependency") or positional(node, 0)
             name = dotted_name(dep.value) if dep else None
             if name:
-                self.model.dependency_names.add(name)
+                m.dependency_names.add(name)
+
+    def _constructor(self, call: cst.Call, kind: str) -> None:
+        """on_startup=/on_shutdown= handlers and middleware=[...] of an app/router construction."""
+        m = self.model
+        owner = self._owner_for_call(call)
+        for event in EVENTS:
+            arg = keyword(call, f"on_{event}")
+            if arg is None:
+                continue
+            if isinstance(arg.value, (cst.List, cst.Tuple)):
+                for el in arg.value.elements:
+                    self._pending_handlers.append(EventHandler(
+                        owner or "?", kind if owner else kind, event, el.value, None, el, "constructor",
+                        self._scope(), self._statement(), self._block()))
+            else:
+                self._pending_handlers.append(EventHandler(
+                    owner or "?", kind, event, arg.value, None, arg, "constructor",
+                    self._scope(), self._statement(), self._block()))
+        arg = keyword(call, "middleware")
+        if arg is not None and isinstance(arg.value, (cst.List, cst.Tuple)) and owner:
+            for el in arg.value.elements:
+                v = el.value
+                cls = None
+                label = self.ctx.code_for(v)
+                if isinstance(v, cst.Call) and self.ctx.qualname(v.func) in MIDDLEWARE_WRAPPER:
+                    first = positional(v, 0) or keyword(v, "cls")
+                    if first is not None:
+                        cls = self.ctx.qualname(first.value)
+                        label = f"`{self.ctx.code_for(first.value)}`"
+                m.middleware.append(MiddlewareRegistration(owner, cls, el, "list", self._scope(),
+                                                           self._statement(), arg.value, label))
+
+    def _owner_for_call(self, call: cst.Call) -> Optional[str]:
+        stmt = self._statement()
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is call:
+                    targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                    for t in targets:
+                        name = dotted_name(t)
+                        if name:
+                            return name
+        return None
 
     def _add(self, route: Route) -> None:
         self.model.routes.append(route)
         self.model._routes_by_func.setdefault(id(route.func), []).append(route)
+
+
+def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+    found = False
+
+    class _V(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            nonlocal found
+            if node is inner:
+                found = True
+            return not found
+
+    outer.visit(_V())
+    return found
 
 
 def _methods_of(node: Optional[cst.BaseExpression]) -> List[str]:

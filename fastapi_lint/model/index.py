@@ -36,6 +36,8 @@ class ModuleSummary:
     dependencies: Set[str] = field(default_factory=set)
     #: Local name -> qualified name for the module's top-level imports.
     imports: Dict[str, str] = field(default_factory=dict)
+    #: Qualified names of module-level `X = Annotated[T, Depends(f)]` aliases.
+    depends_aliases: Set[str] = field(default_factory=set)
 
 
 class ProjectIndex:
@@ -43,6 +45,7 @@ class ProjectIndex:
         self.modules: Dict[str, ModuleSummary] = {}
         self.functions: Dict[str, FunctionSummary] = {}
         self.dependencies: Set[str] = set()
+        self.depends_aliases: Set[str] = set()
         for s in summaries:
             self.add(s)
 
@@ -51,6 +54,7 @@ class ProjectIndex:
             self.modules[summary.module] = summary
         self.functions.update(summary.functions)
         self.dependencies |= summary.dependencies
+        self.depends_aliases |= getattr(summary, "depends_aliases", set())
 
     def digest(self) -> str:
         """Changes whenever any module's summary changes (cached results depend on it)."""
@@ -60,6 +64,8 @@ class ProjectIndex:
             h.update(repr((name, f.is_async, sorted(f.facts.items(), key=str))).encode())
         for dep in sorted(self.dependencies):
             h.update(dep.encode())
+        for alias in sorted(self.depends_aliases):
+            h.update(b"alias:" + alias.encode())
         return h.hexdigest()[:16]
 
     def function(self, qualname: Optional[str]) -> Optional[FunctionSummary]:
@@ -139,4 +145,10 @@ def summarize_module(module: cst.Module, source: str, path: str, module_name: Op
 
     if any(n in source for n in DEPENDS_NAMES):
         module.visit(_Deps())
+        for stmt in iter_block_statements(module.body):
+            if isinstance(stmt, cst.Assign) and isinstance(stmt.value, cst.Subscript) \
+                    and any(n in module.code_for_node(stmt.value) for n in DEPENDS_NAMES):
+                for t in stmt.targets:
+                    if isinstance(t.target, cst.Name):
+                        summary.depends_aliases.add(f"{prefix}{t.target.value}")
     return summary

@@ -2,3 +2,5 @@
 
 from fastapi_lint.rules import blocking, file  # noqa: F401
 from fastapi_lint.rules import security  # noqa: F401
+from fastapi_lint.rules import lifecycle  # noqa: F401
+from fastapi_lint.rules import correctness  # noqa: F401
