@@ -159,7 +159,9 @@ def path_parameters(path: Optional[str]) -> List[str]:
     """`/items/{item_id}/files/{name:path}` -> ["item_id", "name"]."""
     if not path:
         return []
-    return [m.group(1).strip() for m in _PARAM.finditer(path)]
+    names = [m.group(1).strip() for m in _PARAM.finditer(path)]
+    # OpenAPI callback paths hold runtime expressions (`{$request.body.id}`), not parameters
+    return [n for n in names if n.isidentifier()]
 
 
 def normalise_path(path: str) -> str:
@@ -385,7 +387,8 @@ class _Collector(cst.CSTVisitor):
         super().__init__()
         self.model = model
         self.ctx = model.ctx
-        self.funcs_by_name: Dict[str, List[cst.FunctionDef]] = {}
+        #: name -> [(def, the function it is defined in or None at module/class level)]
+        self.funcs_by_name: Dict[str, List[Tuple[cst.FunctionDef, Optional[cst.FunctionDef]]]] = {}
         self._pending_add_route: List = []
         self._pending_handlers: List = []
         self.func_stack: List[cst.FunctionDef] = []
@@ -418,15 +421,25 @@ class _Collector(cst.CSTVisitor):
             websocket = "websocket" in method
             methods = [] if websocket else (_methods_of(methods_arg.value if methods_arg else None) or ["GET"])
             name = dotted_name(endpoint.value) if endpoint else None
-            for func in self.funcs_by_name.get(name or "", []):
+            func = self._visible_def(name, scope)
+            if func is not None:
                 self._add(Route(func, owner, methods, string_value(path.value) if path else None, call,
                                 websocket=websocket, kind=method, call=call, scope=scope, block=block))
         for h in self._pending_handlers:
             if h.func is None and isinstance(h.handler, cst.Name):
                 funcs = self.funcs_by_name.get(h.handler.value, [])
                 if len(funcs) == 1:
-                    h.func = funcs[0]
+                    h.func = funcs[0][0]
             m.event_handlers.append(h)
+
+    def _visible_def(self, name: Optional[str], scope: Optional[cst.FunctionDef]) -> Optional[cst.FunctionDef]:
+        """The def a name refers to from `scope`: one defined in that function, else at module level;
+        of several, the last (it rebinds the name). None when the name is not a def of this module."""
+        defs = self.funcs_by_name.get(name or "", [])
+        same = [f for f, where in defs if where is scope]
+        if not same and scope is not None:
+            same = [f for f, where in defs if where is None]
+        return same[-1] if same else None
 
     # ------------------------------------------------------------------ stacks
     def on_visit(self, node: cst.CSTNode) -> bool:
@@ -548,7 +561,7 @@ class _Collector(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self.second_pass:
-            self.funcs_by_name.setdefault(node.name.value, []).append(node)
+            self.funcs_by_name.setdefault(node.name.value, []).append((node, self._scope()))
             for dec in node.decorators:
                 self._decorator(node, dec)
         self.func_stack.append(node)
@@ -669,7 +682,7 @@ class _Collector(cst.CSTVisitor):
                     self._pending_handlers.append(EventHandler(
                         owner or "?", kind if owner else kind, event, el.value, None, el, "constructor",
                         self._scope(), self._statement(), self._block()))
-            else:
+            elif not self._forwarded(arg.value):
                 self._pending_handlers.append(EventHandler(
                     owner or "?", kind, event, arg.value, None, arg, "constructor",
                     self._scope(), self._statement(), self._block()))
@@ -686,6 +699,18 @@ class _Collector(cst.CSTVisitor):
                         label = f"`{self.ctx.code_for(first.value)}`"
                 m.middleware.append(MiddlewareRegistration(owner, cls, el, "list", self._scope(),
                                                            self._statement(), arg.value, label))
+
+    def _forwarded(self, value: cst.BaseExpression) -> bool:
+        """`on_startup=None`, or a parameter of the enclosing function passed through (a wrapper
+        or factory forwarding its caller's handlers): nothing is registered at this call."""
+        if isinstance(value, cst.Name) and value.value == "None":
+            return True
+        scope = self._scope()
+        if isinstance(value, cst.Name) and scope is not None:
+            p = scope.params
+            names = {x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)}
+            return value.value in names
+        return False
 
     def _owner_for_call(self, call: cst.Call) -> Optional[str]:
         stmt = self._statement()

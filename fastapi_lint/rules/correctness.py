@@ -410,7 +410,7 @@ class PathParameterMissing(Rule):
         for param in _all_params(func):
             if param.name.value == name and not self._aliased_elsewhere(param, name):
                 return True
-            if self._alias_of(param) == name or self._imported_dependency_alias(param):
+            if name in self._aliases_of(param) or self._imported_dependency_alias(param):
                 return True
         return any(self._dependency_takes(model, d, name, seen, depth + 1) for d in model.sub_dependencies(func))
 
@@ -453,16 +453,22 @@ class PathParameterMissing(Rule):
                     return v
         return None
 
-    def _alias_of(self, param: cst.Param) -> Optional[str]:
+    def _aliases_of(self, param: cst.Param) -> Set[str]:
+        """The names a `Path(alias=..., validation_alias=...)` parameter is received under."""
         call = self._param_call(param)
         if call is None:
-            return None
-        alias = keyword(call, "alias")
-        return string_value(alias.value) if alias is not None else None
+            return set()
+        found = set()
+        for kw in ("alias", "validation_alias"):
+            arg = keyword(call, kw)
+            value = string_value(arg.value) if arg is not None else None
+            if value:
+                found.add(value)
+        return found
 
     def _aliased_elsewhere(self, param: cst.Param, name: str) -> bool:
-        alias = self._alias_of(param)
-        return alias is not None and alias != name
+        aliases = self._aliases_of(param)
+        return bool(aliases) and name not in aliases
 
     def _fix(self, func: cst.FunctionDef, name: str) -> FixSpec:
         title = f"Add a parameter `{name}: str`"
