@@ -239,9 +239,12 @@ class _AstFlow:
                     if kw.arg == "class_":
                         return self.origin(kw.value, scope, depth + 1)
             return f"{func}()" if func else None
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
+            inner = self.origin(expr.left, scope, depth + 1)
+            return inner if inner and inner.endswith("()") else None
         if isinstance(expr, ast.Subscript):
             inner = self.origin(expr.value, scope, depth + 1)
-            return f"{inner}[]" if inner and inner.endswith(")") else None
+            return f"{inner}[]" if inner and ")" in inner else None
         return None
 
     def name_origin(self, name: str, scope: _Scope, depth: int) -> Optional[str]:
@@ -296,6 +299,19 @@ class _AstFlow:
         return found.pop() if found else None
 
 
+#: Decorators that leave a sync function sync and calling it in place.
+TRANSPARENT_DECORATORS = frozenset({"staticmethod", "classmethod", "property", "cached_property", "lru_cache",
+                                    "cache", "override", "abstractmethod", "setter", "wraps"})
+
+
+def _decorator_name(dec) -> str:
+    if isinstance(dec, ast.Call):
+        dec = dec.func
+    if isinstance(dec, ast.Attribute):
+        return dec.attr
+    return dec.id if isinstance(dec, ast.Name) else ""
+
+
 def _first_param(func) -> Optional[str]:
     for dec in func.decorator_list:
         if isinstance(dec, ast.Name) and dec.id == "staticmethod":
@@ -337,6 +353,8 @@ def add_blocking_facts(summary, tree: ast.Module, is_package: bool) -> None:
         fs = summary.functions.get(q)
         if fs is None or fs.is_async:
             return
+        if any(_decorator_name(d) not in TRANSPARENT_DECORATORS for d in func.decorator_list):
+            return  # @sync_compatible, @async_dispatch(...), @some_executor: what it does is unknown
         scope = flow.scope_of(func, cls)
         calls: List[str] = []
         for call in _calls(func):

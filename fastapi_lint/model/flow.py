@@ -216,6 +216,9 @@ class _Resolver:
                         t = ctx.qualname(arg.value) or unwrap_annotation(ctx, arg.value)
                         return t
             return f"{func}()" if func else None
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+            inner = self.origin(expr.left, depth + 1)  # Path("/data") / name is a Path
+            return inner if inner and inner.endswith("()") else None
         if isinstance(expr, cst.Subscript):
             inner = self.origin(expr.value, depth + 1)
             return f"{inner}[]" if inner and ")" in inner else None
