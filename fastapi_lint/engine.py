@@ -25,7 +25,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from fastapi_lint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Diagnostic, FileResult, Fix
 from fastapi_lint.fixes import apply_specs, choose_non_overlapping, text_edits
 from fastapi_lint.model.context import ModuleContext
-from fastapi_lint.model.index import ModuleSummary, ProjectIndex, module_name_for, summarize_module
+from fastapi_lint.model.index import (ModuleSummary, ProjectIndex, module_name_for, summarize_module,
+                                     summarize_source)
 from fastapi_lint.noqa import NoqaIndex, code_matches, file_exemption
 from fastapi_lint.registry import FixSpec, Rule, all_rules
 from fastapi_lint.settings import Settings, display_path
@@ -385,12 +386,20 @@ def summarize_file(path: str, settings: Settings) -> Optional[ModuleSummary]:
     try:
         data = read_file(path)
         text, _ = decode_source(data)
-        module = parse_source(data)
-    except SourceError:
-        return None
     except Exception:
         return None
     name, is_package = module_name_for(path, settings.root)
+    # `ast` first: the index pass reads every file and must stay cheap (see model/index.py).
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return summarize_source(text, path, name, is_package)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    try:
+        module = parse_source(data)
+    except Exception:
+        return None
     return summarize_module(module, text, path, name, is_package)
 
 

@@ -32,6 +32,14 @@ if TYPE_CHECKING:  # pragma: no cover
 WRAPPERS = frozenset({"typing.Optional", "typing_extensions.Optional"})
 ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 _UNKNOWN = "<unknown>"
+#: Factories whose `class_=` argument names what calling them makes.
+SESSION_FACTORIES = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker",
+                               "sqlalchemy.ext.asyncio.async_sessionmaker"})
+DEPENDS_CALLS = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.param_functions.Depends",
+                           "fastapi.Security", "fastapi.params.Security"})
+GENERATOR_TYPES = frozenset({"typing.Generator", "typing.Iterator", "typing.Iterable", "typing.ContextManager",
+                             "collections.abc.Generator", "collections.abc.Iterator", "collections.abc.Iterable",
+                             "contextlib.AbstractContextManager"})
 
 
 def unwrap_annotation(ctx: "ModuleContext", ann: cst.BaseExpression, depth: int = 0) -> Optional[str]:
@@ -197,10 +205,23 @@ class _Resolver:
             if q is not None:
                 return q
             inner = self.origin(base, depth + 1)
-            return f"{inner}.{expr.attr.value}" if inner and inner.endswith(")") else None
+            # an object's attribute, at any depth: "pymongo.MongoClient().app.users"
+            return f"{inner}.{expr.attr.value}" if inner and ")" in inner else None
         if isinstance(expr, cst.Call):
             func = self.origin(expr.func, depth + 1)
+            if func in SESSION_FACTORIES:
+                # sessionmaker(engine, class_=AsyncSession) makes AsyncSessions
+                for arg in expr.args:
+                    if arg.keyword is not None and arg.keyword.value == "class_":
+                        t = ctx.qualname(arg.value) or unwrap_annotation(ctx, arg.value)
+                        return t
             return f"{func}()" if func else None
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+            inner = self.origin(expr.left, depth + 1)  # Path("/data") / name is a Path
+            return inner if inner and inner.endswith("()") else None
+        if isinstance(expr, cst.Subscript):
+            inner = self.origin(expr.value, depth + 1)
+            return f"{inner}[]" if inner and ")" in inner else None
         if isinstance(expr, cst.Await):
             inner = self.origin(expr.expression, depth + 1)
             return f"await {inner}" if inner else None
@@ -220,10 +241,10 @@ class _Resolver:
             if isinstance(scope, cst.FunctionDef):
                 param = _param(scope, name)
                 if param is not None:
-                    if param.annotation is None:
-                        return None
-                    t = unwrap_annotation(ctx, param.annotation.annotation)
-                    return f"{t}()" if t else None
+                    t = unwrap_annotation(ctx, param.annotation.annotation) if param.annotation else None
+                    if t is not None and t not in ("typing.Any", "builtins.object"):
+                        return f"{t}()"
+                    return self.dependency_origin(param, depth)
                 values = function_assignments(ctx, scope).get(name)
                 if values:
                     return self.values_origin(values, depth, scope)
@@ -232,9 +253,58 @@ class _Resolver:
                     return q
             elif isinstance(scope, cst.Module):
                 values = module_assignments(ctx).get(name)
+                if values and len(values) == 1 and name in local_classes(ctx) and ctx.module_name \
+                        and ctx.bindings(scope).get(name, "") is None:
+                    return f"{ctx.module_name}.{name}"  # a class of this module
                 if values:
                     return self.values_origin(values, depth, scope)
         return ctx.resolve_name(name)
+
+    def dependency_origin(self, param: cst.Param, depth: int) -> Optional[str]:
+        """What a sync `Depends(f)` of this module gives: f's return/yield type, or the
+        origin of what it returns/yields (`db = SessionLocal(); yield db`)."""
+        ctx = self.ctx
+        dep = None
+        candidates = [param.default] if param.default is not None else []
+        if param.annotation is not None:
+            ann = param.annotation.annotation
+            if isinstance(ann, cst.Name):
+                alias = module_assignments(ctx).get(ann.value)
+                ann = alias[0] if alias and len(alias) == 1 and isinstance(alias[0], cst.Subscript) else ann
+            if isinstance(ann, cst.Subscript) and ctx.qualname(ann.value) in ANNOTATED:
+                candidates += [e.slice.value for e in ann.slice[1:] if isinstance(e.slice, cst.Index)]
+        for c in candidates:
+            if isinstance(c, cst.Call) and ctx.qualname(c.func) in DEPENDS_CALLS and c.args \
+                    and c.args[0].keyword is None and isinstance(c.args[0].value, cst.Name):
+                dep = c.args[0].value.value
+        if dep is None:
+            return None
+        funcs = [s for s in iter_block_statements(ctx.module.body)
+                 if isinstance(s, cst.FunctionDef) and s.name.value == dep]
+        if len(funcs) != 1 or funcs[0].asynchronous is not None:
+            return None
+        return self.function_result_origin(funcs[0], depth)
+
+    def function_result_origin(self, func: cst.FunctionDef, depth: int) -> Optional[str]:
+        ctx = self.ctx
+        if func.returns is not None:
+            ann = func.returns.annotation
+            if isinstance(ann, cst.Subscript) and ctx.qualname(ann.value) in GENERATOR_TYPES:
+                first = ann.slice[0].slice if ann.slice else None
+                t = unwrap_annotation(ctx, first.value) if isinstance(first, cst.Index) else None
+            else:
+                t = unwrap_annotation(ctx, ann)
+            if t is not None and t not in GENERATOR_TYPES:
+                return f"{t}()"
+        found = set()
+        for node in _results(func):
+            saved = ctx.scope_stack
+            ctx.scope_stack = [ctx.module, func]
+            try:
+                found.add(self.origin(node, depth + 1))
+            finally:
+                ctx.scope_stack = saved
+        return found.pop() if len(found) == 1 else None
 
     def values_origin(self, values: List, depth: int, scope: object) -> Optional[str]:
         key = (id(scope), id(values))
@@ -248,7 +318,11 @@ class _Resolver:
             found = set()
             for v in values:
                 if isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], int):
+                    method = _method_by_id(scope, v[0]) if isinstance(scope, cst.ClassDef) else None
                     v = v[1]  # (method id, value) from self_attributes
+                    if method is not None and not _is_annotation(v) and v != _UNKNOWN:
+                        found.add(self.origin_in_method(scope, method, v, depth))
+                        continue
                 if v == _UNKNOWN:
                     return None
                 if isinstance(v, tuple) and v[0] == "ann":
@@ -261,6 +335,53 @@ class _Resolver:
             return found.pop() if len(found) == 1 else None
         finally:
             self.active.discard(key)
+
+    def origin_in_method(self, cls: cst.ClassDef, method: cst.FunctionDef, value, depth: int) -> Optional[str]:
+        """The origin of a value assigned in `method` (`self.db = db` in __init__), seen from there."""
+        ctx = self.ctx
+        stack = ctx.scope_stack
+        if any(s is method for s in stack):
+            return self.origin(value, depth + 1)
+        at = [i for i, s in enumerate(stack) if s is cls]
+        outer = stack[: at[-1] + 1] if at else [ctx.module, cls]
+        ctx.scope_stack = outer + [method]
+        try:
+            return self.origin(value, depth + 1)
+        finally:
+            ctx.scope_stack = stack
+
+
+def _method_by_id(cls: cst.ClassDef, ident: int) -> Optional[cst.FunctionDef]:
+    for stmt in iter_block_statements(cls.body.body):
+        if isinstance(stmt, cst.FunctionDef) and id(stmt) == ident:
+            return stmt
+    return None
+
+
+def _results(func: cst.FunctionDef) -> List[cst.BaseExpression]:
+    """The values a function returns or yields (not in nested functions)."""
+    out: List[cst.BaseExpression] = []
+
+    class _V(cst.CSTVisitor):
+        def visit_Return(self, node: cst.Return) -> None:
+            if node.value is not None:
+                out.append(node.value)
+
+        def visit_Yield(self, node: cst.Yield) -> None:
+            if isinstance(node.value, cst.BaseExpression):
+                out.append(node.value)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+    func.body.visit(_V())
+    return out
 
 
 def _is_annotation(v: object) -> bool:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import ClassVar, List, Optional, Tuple
 
 import libcst as cst
 
-from fastapi_lint.catalogs.blocking import BLOCKING_SLEEP
-from fastapi_lint.diagnostics import SAFE
-from fastapi_lint.registry import FixSpec, Rule, register
+from fastapi_lint.catalogs.blocking import (BLOCKING_SLEEP, CALLABLE_FACTORIES, FUNCTIONS, match_blocking,
+                                            offload_spec)
+from fastapi_lint.diagnostics import SAFE, UNSAFE
+from fastapi_lint.model.fastapi import function_awaits
+from fastapi_lint.registry import FixSpec, Rule, hint, register
 
 
 def function_label(ctx) -> str:
@@ -121,3 +123,523 @@ class BlockingSleep(Rule):
         new_call = node.with_changes(func=cst.Attribute(value=cst.Name(alias), attr=cst.Name("sleep")))
         return FixSpec(SAFE, "Replace with `await asyncio.sleep(...)`", {node: awaited(ctx, node, new_call)},
                        imports)
+
+
+# ---------------------------------------------------------------------------- shared analysis
+
+def offload_of(ctx, call: cst.Call) -> Optional[Tuple[int, bool]]:
+    """(callable position, forwards keywords) if `call` runs a callable in a worker thread."""
+    method = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+    return offload_spec(ctx.call_qualname(call) or ctx.call_origin(call), method)
+
+
+def offloaded_argument(ctx, node: cst.Call) -> bool:
+    """`node` is the callable argument of an offload call (`run_in_threadpool(f(x))`): FPI107's case."""
+    parent = ctx.parent(node)
+    if not isinstance(parent, cst.Arg):
+        return False
+    call = ctx.parent(parent)
+    if not isinstance(call, cst.Call):
+        return False
+    spec = offload_of(ctx, call)
+    if spec is None:
+        return False
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return len(positional) > spec[0] and positional[spec[0]] is parent
+
+
+def _flag_off(node: cst.Call):
+    def check(position: int, keyword: str) -> bool:
+        for arg in node.args:
+            if arg.keyword is not None and isinstance(arg.value, (cst.Name, cst.Integer)):
+                if arg.keyword.value == keyword and isinstance(arg.value, cst.Name) and arg.value.value == "False":
+                    return True
+                if arg.keyword.value == "timeout" and isinstance(arg.value, cst.Integer) and arg.value.value == "0":
+                    return True
+        positional = [a for a in node.args if a.keyword is None]
+        if len(positional) > position:
+            v = positional[position].value
+            return isinstance(v, cst.Name) and v.value == "False"
+        return False
+
+    return check
+
+
+def blocking_call(ctx, node: cst.Call) -> Optional[Tuple[str, str]]:
+    """(code, label) when this call, in async context, blocks the event loop (FPI102-106)."""
+
+    def compute() -> Optional[Tuple[str, str]]:
+        if isinstance(ctx.parent(node), cst.Await) or offloaded_argument(ctx, node):
+            return None
+        callee = ctx.call_origin(node)
+        if not callee or callee.startswith("await "):
+            return None
+        return match_blocking(callee, _flag_off(node))
+
+    return ctx.memo(("blocking.call", id(node)), compute)
+
+
+def make_def_fix(ctx) -> Optional[FixSpec]:
+    """Unsafe: `async def` -> `def` for a route/dependency that never awaits."""
+    func = ctx.enclosing_functiondef()
+    if func is None or func.asynchronous is None:
+        return None
+    ok = ctx.memo(("blocking.make_def", id(func)),
+                  lambda: ctx.fastapi.is_endpoint(func) and not function_awaits(func))
+    if not ok:
+        return None
+    return FixSpec(UNSAFE, f"Make `{func.name.value}` a `def` (FastAPI runs it in the threadpool)",
+                   {func: func.with_changes(asynchronous=None)})
+
+
+_FIX_SAFETY = """
+    ## Fix safety
+    A hint, except in a route or dependency whose body never uses `await`, `async for` or
+    `async with`: there the unsafe fix turns `async def` into `def`, and FastAPI then runs it
+    in its threadpool. It is unsafe because code that calls or awaits the function directly
+    (tests, other modules) would need to change too.
+    """
+
+
+class _BlockingCallRule(Rule):
+    """FPI102-106: one catalogue, one analysis per call (memoised), one rule per kind."""
+
+    what: ClassVar[str] = ""
+    advice: ClassVar[str] = ""
+    fix = "unsafe"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        if not ctx.in_async():
+            return
+        found = blocking_call(ctx, node)
+        if found is None or found[0] != self.code:
+            return
+        self.report(node, f"`{found[1]}` in async function {function_label(ctx)} blocks the event loop "
+                          f"({self.what}): {self.advice}",
+                    make_def_fix(ctx) or hint(self.advice[:1].upper() + self.advice[1:]))
+
+
+def _tokens(code: str, extra=()) -> Tuple[str, ...]:
+    roots = {n.split(".")[0] for n in FUNCTIONS.get(code, ())}
+    roots.discard("builtins")
+    return tuple(sorted(roots | set(extra)))
+
+
+@register
+class BlockingHttpCall(_BlockingCallRule):
+    code = "FPI102"
+    name = "blocking-http-call"
+    summary = ("`requests`/`httpx` sync calls, `requests.Session()`/`httpx.Client()` objects, `urllib`, "
+               "`urllib3` and `http.client` in async context.")
+    what = "sync HTTP call"
+    advice = "use a shared `httpx.AsyncClient` (created in the lifespan) and `await` it"
+    tokens = _tokens("FPI102", ("http.client", "HTTPConnection", "Client", "Session"))
+    docs = """
+    ## What it does
+    Reports sync HTTP calls in async context: `requests.get/post/...`, methods of
+    `requests.Session()` and `httpx.Client()` objects (bound to a name, a module-level
+    object, `self.client` set in `__init__`, a `with` target or an annotated parameter),
+    `httpx.get/post/...`, `urllib.request.urlopen`, `urllib3` pools and `http.client`
+    connections. `httpx.AsyncClient` calls, awaited calls, and calls handed to an offload
+    function are not reported.
+
+    ## Why is this bad?
+    A sync HTTP call waits for the network on the event loop's thread: every other request
+    on the worker waits for the remote server too. One slow upstream stalls the whole app.
+
+    ## Example
+    ```python
+    @app.get("/weather")
+    async def weather(city: str):
+        return requests.get(f"https://api.example.com/{city}").json()
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/weather")
+    async def weather(city: str, request: Request):
+        client: httpx.AsyncClient = request.state.http
+        return (await client.get(f"https://api.example.com/{city}")).json()
+    ```
+    """ + _FIX_SAFETY
+
+
+@register
+class BlockingDatabaseCall(_BlockingCallRule):
+    code = "FPI103"
+    name = "blocking-database-call"
+    summary = ("Sync database drivers (sqlite3, psycopg2, pymysql, pymongo, redis, ...) and sync SQLAlchemy "
+               "sessions, engines and connections in async context.")
+    what = "sync database call"
+    advice = ("use an async driver (asyncpg, aiosqlite, redis.asyncio, SQLAlchemy `AsyncSession`) "
+              "or make the route a `def`")
+    tokens = _tokens("FPI103", ("sqlalchemy", "sqlmodel", "pymongo", "redis", "Session", "psycopg"))
+    docs = """
+    ## What it does
+    Reports calls to sync database drivers in async context: `sqlite3`, `psycopg2`, sync
+    `psycopg`, `pymysql`, `MySQLdb`, `mysql.connector` (connecting, and `execute`/`fetch*`/
+    `commit` on their connections and cursors), `pymongo.MongoClient` databases and
+    collections, `redis.Redis`/`StrictRedis` commands, and sync SQLAlchemy `Session`,
+    `Engine` and `Connection` objects, known by annotation (`db: Session`, also through
+    `Annotated` aliases), by origin (`sessionmaker(...)()`, `create_engine()`,
+    `with SessionLocal() as db`) or from a sync `Depends` dependency that yields one.
+    `AsyncSession`, `redis.asyncio`, `sessionmaker(class_=AsyncSession)` and awaited calls
+    are not reported.
+
+    ## Why is this bad?
+    A sync driver waits for the database on the event loop's thread: while a query runs,
+    no other request on the worker makes progress, and a slow query becomes an outage.
+
+    ## Example
+    ```python
+    @app.get("/users/{user_id}")
+    async def get_user(user_id: int, db: Session = Depends(get_db)):
+        return db.get(User, user_id)
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/users/{user_id}")
+    def get_user(user_id: int, db: Session = Depends(get_db)):
+        return db.get(User, user_id)
+    ```
+    """ + _FIX_SAFETY
+
+
+@register
+class BlockingFileIO(_BlockingCallRule):
+    code = "FPI104"
+    name = "blocking-file-io"
+    summary = "`open`, pathlib I/O methods, `os` filesystem calls, `os.path` I/O predicates and `shutil` in async context."
+    what = "file I/O"
+    advice = "use `aiofiles` or `anyio.Path`, or offload with `run_in_threadpool`"
+    tokens = ("open", "os.", "from os", "shutil", "Path", "glob", "pathlib")
+    docs = """
+    ## What it does
+    Reports file-system calls in async context: `open()`/`io.open()` and reads/writes on the
+    file objects they return, pathlib I/O methods (`read_text`, `write_bytes`, `open`,
+    `exists`, `mkdir`, `iterdir`, `unlink`, ... on `Path(...)` objects and `Path`-annotated
+    parameters), `os` file-system calls (`listdir`, `remove`, `stat`, `makedirs`, ...), the
+    I/O predicates of `os.path` (`exists`, `isfile`, `getsize`, ...; not pure string helpers
+    like `os.path.join`) and `shutil.*`.
+
+    ## Why is this bad?
+    Disk I/O blocks the thread; on network file systems, containers with throttled I/O or
+    large files it takes long enough to stall every request on the worker.
+
+    ## Example
+    ```python
+    @app.get("/report")
+    async def report():
+        with open("report.csv") as fh:
+            return fh.read()
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/report")
+    async def report():
+        async with aiofiles.open("report.csv") as fh:
+            return await fh.read()
+    ```
+    """ + _FIX_SAFETY
+
+
+@register
+class BlockingSubprocess(_BlockingCallRule):
+    code = "FPI105"
+    name = "blocking-subprocess"
+    summary = "`subprocess.*`, `os.system`, `os.popen`, `os.spawn*`, `os.wait*`, `os.posix_spawn*` in async context."
+    what = "subprocess"
+    advice = "use `asyncio.create_subprocess_exec` and `await` it"
+    tokens = ("subprocess", "os.", "from os")
+    docs = """
+    ## What it does
+    Reports process management that waits in async context: `subprocess.run/call/
+    check_output/Popen/...`, `communicate()`/`wait()` on `Popen` objects, `os.system`,
+    `os.popen`, `os.spawn*`, `os.wait*` and `os.posix_spawn*`.
+    `asyncio.create_subprocess_exec/shell` are the async way and are not reported.
+
+    ## Why is this bad?
+    Starting a process and waiting for it takes milliseconds to minutes; the event loop
+    serves nothing meanwhile.
+
+    ## Example
+    ```python
+    @app.post("/thumbnail")
+    async def thumbnail(path: str):
+        subprocess.run(["convert", path, "thumb.png"], check=True)
+    ```
+
+    ## Use instead
+    ```python
+    @app.post("/thumbnail")
+    async def thumbnail(path: str):
+        proc = await asyncio.create_subprocess_exec("convert", path, "thumb.png")
+        await proc.wait()
+    ```
+    """ + _FIX_SAFETY
+
+
+@register
+class BlockingCall(_BlockingCallRule):
+    code = "FPI106"
+    name = "blocking-call"
+    summary = ("Other blocking calls in async context: `input()`, sockets, `smtplib`, `ftplib`, blocking "
+               "`queue.Queue.get/put`, `Thread.join`, `Lock.acquire`.")
+    what = "blocking call"
+    advice = "use the asyncio equivalent, or offload with `run_in_threadpool`"
+    tokens = ("input", "socket", "smtplib", "ftplib", "queue", "Queue", "threading", "Thread", "Lock", "Event")
+    docs = """
+    ## What it does
+    Reports other calls that wait in async context: `input()`, `socket` connect/recv/send/
+    accept and `socket.create_connection`/`getaddrinfo`, `smtplib.SMTP` and its commands,
+    `ftplib`, `queue.Queue.get/put` in their blocking form (`get(block=False)`,
+    `get_nowait()` and `timeout=0` are fine), `threading.Thread.join`, and
+    `Lock/Semaphore.acquire` and `Event.wait` in their blocking form.
+
+    ## Why is this bad?
+    Each of them can wait indefinitely on the event loop's thread, freezing every request
+    of the worker until it returns.
+
+    ## Example
+    ```python
+    @app.post("/mail")
+    async def mail(msg: Message):
+        with smtplib.SMTP("mail.example.com") as smtp:
+            smtp.send_message(msg.to_email())
+    ```
+
+    ## Use instead
+    ```python
+    @app.post("/mail")
+    async def mail(msg: Message):
+        await aiosmtplib.send(msg.to_email(), hostname="mail.example.com")
+    ```
+    """ + _FIX_SAFETY
+
+
+@register
+class OffloadEvaluatedTooEarly(Rule):
+    code = "FPI107"
+    name = "offload-evaluated-too-early"
+    summary = ("`run_in_threadpool(f(x))`, `asyncio.to_thread(f(x))`, `anyio.to_thread.run_sync(f(x))`, "
+               "`loop.run_in_executor(None, f(x))`: the call runs on the loop before the offload.")
+    fix = SAFE
+    tokens = ("run_in_threadpool", "to_thread", "run_sync", "run_in_executor")
+    docs = """
+    ## What it does
+    Reports an offload function given the *result* of a call instead of a callable:
+    `run_in_threadpool(f(x))`, `asyncio.to_thread(f(x))`, `anyio.to_thread.run_sync(f(x))`,
+    `loop.run_in_executor(None, f(x))`. A `functools.partial(...)` (or another call known to
+    return a callable) is what these functions expect and is not reported.
+
+    ## Why is this bad?
+    Python evaluates arguments first: `f(x)` runs on the event loop, blocking it, and the
+    offload function then receives its result, which is not callable (a `TypeError` at
+    best, after the damage is done).
+
+    ## Example
+    ```python
+    data = await run_in_threadpool(load_report(path, fmt="csv"))
+    ```
+
+    ## Use instead
+    ```python
+    data = await run_in_threadpool(load_report, path, fmt="csv")
+    ```
+
+    ## Fix safety
+    Safe: the call is split into the callable and its arguments, which the offload function
+    passes on. Where it does not forward keyword arguments (`anyio.to_thread.run_sync`,
+    `loop.run_in_executor`) and the call has some, it becomes
+    `functools.partial(f, x, key=value)`, importing functools. No fix when other positional
+    arguments follow the call, or a keyword would clash with the offload function's own.
+    """
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        if not ctx.in_async():
+            return
+        spec = offload_of(ctx, node)
+        if spec is None:
+            return
+        pos, forwards = spec
+        positional = [a for a in node.args if a.keyword is None and not a.star]
+        if len(positional) <= pos:
+            return
+        arg = positional[pos]
+        inner = arg.value
+        if not isinstance(inner, cst.Call) or isinstance(inner.func, (cst.Call, cst.Subscript)):
+            return
+        inner_q = ctx.call_qualname(inner) or ctx.call_origin(inner)
+        if inner_q in CALLABLE_FACTORIES:
+            return
+        code = ctx.code_for(inner.func)
+        self.report(inner, f"`{code}(...)` runs on the event loop before `{ctx.code_for(node.func)}` gets it: "
+                           f"pass the callable and its arguments instead", self._fix(node, arg, inner, forwards))
+
+    def _fix(self, node: cst.Call, arg: cst.Arg, inner: cst.Call, forwards: bool) -> Optional[FixSpec]:
+        ctx = self.ctx
+        index = list(node.args).index(arg)
+        after = node.args[index + 1:]
+        if any(a.keyword is None for a in after):
+            return None  # other positional arguments follow: cannot insert ours before them
+        imports: List[Tuple[str, Optional[str], Optional[str]]] = []
+        has_keywords = any(a.keyword is not None or a.star == "**" for a in inner.args)
+        own = {a.keyword.value for a in node.args if a.keyword is not None}
+        clash = any(a.keyword is not None and (a.keyword.value in own or a.keyword.value == "func")
+                    for a in inner.args)
+        if has_keywords and (not forwards or clash):
+            alias = ctx.module_alias("functools")
+            if alias is None:
+                if ctx.is_bound("functools"):
+                    return None
+                alias, imports = "functools", [("functools", None, None)]
+            partial_args = _commas([cst.Arg(inner.func)] + list(inner.args))
+            new_args = [arg.with_changes(value=cst.Call(
+                func=cst.Attribute(value=cst.Name(alias), attr=cst.Name("partial")), args=partial_args))]
+        else:
+            new_args = [arg.with_changes(value=inner.func)] + list(inner.args)
+        args = list(node.args[:index]) + new_args + list(after)
+        return FixSpec(SAFE, "Pass the callable and its arguments to the offload function",
+                       {node: node.with_changes(args=_commas(args))}, imports)
+
+
+def _commas(args: List[cst.Arg]) -> List[cst.Arg]:
+    """Every argument but the last followed by a comma; the last keeps a trailing comma only if it had one."""
+    out = []
+    for i, a in enumerate(args):
+        if i < len(args) - 1:
+            if a.comma is cst.MaybeSentinel.DEFAULT or not isinstance(a.comma, cst.Comma):
+                a = a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        else:
+            if isinstance(a.comma, cst.Comma) and i == 0:
+                a = a.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        out.append(a)
+    return out
+
+
+@register
+class BlockingCallInHelper(Rule):
+    code = "FPI110"
+    name = "blocking-call-in-helper"
+    summary = ("A call, in async context, to a project function or method that reaches an FPI101-106 call "
+               "through sync calls (same module or another module); the message shows the chain.")
+    fix = "unsafe"
+    tokens = ("async",)
+    needs_index = True
+    docs = """
+    ## What it does
+    Reports a call, in async context, to a sync function or method of the project that
+    reaches a blocking call (FPI101-FPI106) directly or through other sync project
+    functions, in the same module or in any other checked module:
+    `from .storage import read_settings`, `storage.fetch()`, `self.repo.load()` when the
+    class of `self.repo` is known, `db.connection()` on a module-level instance of a project
+    class. The message shows the chain, e.g. `load_settings() -> open()`. A helper handed to
+    an offload function (`await run_in_threadpool(helper, x)`) is fine and not reported.
+
+    ## Why is this bad?
+    The blocking call is one function away from the route, so reviews and flat API lists
+    miss it, yet it stalls the event loop exactly as if it were written in the route.
+
+    ## Example
+    ```python
+    # storage.py
+    def load_settings():
+        with open("settings.json") as fh:
+            return json.load(fh)
+
+    # api.py
+    @app.get("/settings")
+    async def settings():
+        return load_settings()
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/settings")
+    async def settings():
+        return await run_in_threadpool(load_settings)
+    ```
+    """ + _FIX_SAFETY
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        if not ctx.in_async():
+            return
+        if isinstance(ctx.parent(node), cst.Await) or offloaded_argument(ctx, node):
+            return
+        if blocking_call(ctx, node) is not None or ctx.call_qualname(node) in BLOCKING_SLEEP:
+            return
+        index = project_index(ctx)
+        chain = None
+        for target in project_targets(ctx, node):
+            chain = index.blocking_chain(target)
+            if chain:
+                break
+        if not chain:
+            return
+        self.report(node, f"`{chain[0]}` in async function {function_label(ctx)} blocks the event loop: "
+                          f"{' -> '.join(chain)}",
+                    make_def_fix(ctx) or hint("Offload it: `await run_in_threadpool(helper, *args)`"))
+
+
+def project_index(ctx):
+    """The engine's project index, or (one file linted alone) an index of this module."""
+    if ctx.index is not None:
+        return ctx.index
+
+    def build():
+        from fastapi_lint.model.index import ProjectIndex, summarize_source
+
+        try:
+            summary = summarize_source(ctx.module.code, ctx.path, ctx.module_name, ctx.is_package)
+        except (SyntaxError, ValueError, RecursionError):
+            return ProjectIndex()
+        return ProjectIndex([summary])
+
+    return ctx.memo("blocking.local_index", build)
+
+
+def project_targets(ctx, node: cst.Call) -> List[str]:
+    """The qualified names this call may call in the project: `helper` (this module),
+    `storage.fetch` (imported), `self.method`, `self.repo.load` (known class)."""
+    out: List[str] = []
+    prefix = f"{ctx.module_name}." if ctx.module_name else ""
+    func = node.func
+    if isinstance(func, cst.Name):
+        q = ctx.resolve_name(func.value)
+        if q is not None:
+            out.append(q)
+        elif _module_level_def(ctx, func.value):
+            out.append(f"{prefix}{func.value}")
+    elif isinstance(func, cst.Attribute):
+        q = ctx.qualname(func)
+        if q is not None:
+            out.append(q)
+        from fastapi_lint.model.flow import _first_param, enclosing_class
+
+        cls = enclosing_class(ctx)
+        fdef = ctx.enclosing_functiondef()
+        if cls is not None and fdef is not None and isinstance(func.value, cst.Name) \
+                and _first_param(fdef) == func.value.value:
+            out.append(f"{prefix}{cls.name.value}.{func.attr.value}")
+        o = ctx.call_origin(node)
+        if o and o not in out:
+            head, sep, tail = o.rpartition("().")
+            if sep and "(" not in head and "[" not in head and "." not in tail:
+                out.append(f"{head}.{tail}")
+    return out
+
+
+def _module_level_def(ctx, name: str) -> bool:
+    for scope in ctx.scope_stack[1:]:
+        if not isinstance(scope, cst.ClassDef) and name in ctx.bindings(scope):
+            return False
+    from fastapi_lint.model.flow import module_assignments
+
+    values = module_assignments(ctx).get(name)
+    return bool(values) and all(v == "<unknown>" for v in values) and any(
+        isinstance(s, cst.FunctionDef) and s.name.value == name for s in ctx.module.body)
