@@ -1,3 +1,3 @@
 """Rule modules. Importing this package registers every rule (see registry.all_rules)."""
 
-from fastapi_lint.rules import blocking, file  # noqa: F401
+from fastapi_lint.rules import blocking, coroutines, file  # noqa: F401
