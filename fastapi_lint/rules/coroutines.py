@@ -216,7 +216,15 @@ def call_next_name(ctx) -> Optional[str]:
     return ctx.memo(("coroutines.call_next", id(func)), compute)
 
 
+def _coroutine_names(ctx) -> Set[str]:
+    """Last name parts of the project's coroutine functions: a cheap filter before resolving receivers."""
+    return ctx.memo("coroutines.names", lambda: {
+        q.rpartition(".")[2] for q, f in project_index(ctx).functions.items() if f.facts.get("coroutine")})
+
+
 def is_project_coroutine(ctx, call: cst.Call) -> Optional[str]:
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value not in _coroutine_names(ctx):
+        return None
     label, summary = project_function(ctx, call.func)
     if summary is not None and summary.facts.get("coroutine"):
         return label
