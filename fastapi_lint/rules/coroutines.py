@@ -240,7 +240,7 @@ def makes_coroutine(ctx, call: cst.Call) -> bool:
 
 # ---------------------------------------------------------------------------- usage analysis
 
-DROPPED, RETURNED, UNUSED, TRUTH = "dropped", "returned", "unused", "truth"
+DROPPED, RETURNED, UNUSED, TRUTH, AS_RESULT = "dropped", "returned", "unused", "truth", "result"
 
 
 def load_counts(ctx, func: cst.FunctionDef) -> Dict[str, int]:
@@ -253,12 +253,32 @@ def returned_counts(ctx, func: cst.FunctionDef) -> Dict[str, int]:
     return _loads(ctx, func)[1]
 
 
-def _loads(ctx, func: cst.FunctionDef) -> Tuple[Dict[str, int], Dict[str, int]]:
-    def compute() -> Tuple[Dict[str, int], Dict[str, int]]:
+#: What a coroutine object offers: any other attribute means the code wanted the awaited result.
+COROUTINE_ATTRIBUTES = frozenset({"send", "throw", "close", "cr_await", "cr_code", "cr_frame", "cr_running",
+                                  "cr_origin", "cr_suspended", "__await__", "__name__", "__qualname__"})
+
+
+def result_uses(ctx, func: cst.FunctionDef) -> Dict[str, int]:
+    """name -> uses in the function's own body that need the awaited result (`x.attr`, `x[i]`, `for _ in x`)."""
+    return _loads(ctx, func)[2]
+
+
+def awaited_names(ctx, func: cst.FunctionDef) -> Dict[str, int]:
+    return _loads(ctx, func)[3]
+
+
+def _loads(ctx, func: cst.FunctionDef) -> Tuple[Dict[str, int], ...]:
+    def compute() -> Tuple[Dict[str, int], ...]:
         stores: Set[int] = set()
         counts: Dict[str, int] = {}
         returned: Dict[str, int] = {}
+        as_result: Dict[str, int] = {}
+        awaited_: Dict[str, int] = {}
         depth = [0]
+
+        def bump(table: Dict[str, int], node: cst.BaseExpression) -> None:
+            if depth[0] == 0 and isinstance(node, cst.Name):
+                table[node.value] = table.get(node.value, 0) + 1
 
         def mark(target: cst.BaseExpression) -> None:
             if isinstance(target, cst.Name):
@@ -278,6 +298,20 @@ def _loads(ctx, func: cst.FunctionDef) -> Tuple[Dict[str, int], Dict[str, int]]:
 
             def visit_Attribute(self, node: cst.Attribute) -> None:
                 stores.add(id(node.attr))
+                if node.attr.value not in COROUTINE_ATTRIBUTES:
+                    bump(as_result, node.value)
+
+            def visit_Subscript(self, node: cst.Subscript) -> None:
+                bump(as_result, node.value)
+
+            def visit_For(self, node: cst.For) -> None:
+                bump(as_result, node.iter)
+
+            def visit_CompFor(self, node: cst.CompFor) -> None:
+                bump(as_result, node.iter)
+
+            def visit_Await(self, node: cst.Await) -> None:
+                bump(awaited_, node.expression)
 
             def visit_Arg(self, node: cst.Arg) -> None:
                 if node.keyword is not None:
@@ -310,7 +344,7 @@ def _loads(ctx, func: cst.FunctionDef) -> Tuple[Dict[str, int], Dict[str, int]]:
                 depth[0] -= 1
 
         func.body.visit(_V())
-        return counts, returned
+        return counts, returned, as_result, awaited_
 
     return ctx.memo(("coroutines.loads", id(func)), compute)
 
@@ -376,6 +410,9 @@ def misuse(ctx, call: cst.Call) -> Optional[Tuple[str, bool]]:
             return UNUSED, direct
         if func.asynchronous is not None and returned_counts(ctx, func).get(target_name, 0) == loads:
             return RETURNED, direct
+        if result_uses(ctx, func).get(target_name, 0) and not awaited_names(ctx, func).get(target_name, 0) \
+                and len(function_assignments(ctx, func).get(target_name, [])) == 1:
+            return AS_RESULT, direct
     return None
 
 
@@ -384,6 +421,8 @@ MESSAGES = {
     RETURNED: "is returned from an `async def` without `await`: the caller gets a coroutine, not the result",
     UNUSED: "is stored in `{name}` and never awaited or passed on: its body never runs",
     TRUTH: "is tested for truth: a coroutine object is always true and its body never runs",
+    AS_RESULT: "is stored in `{name}` and then used as if it were the result (attribute, item or iteration) "
+               "without ever being awaited",
 }
 
 
