@@ -25,8 +25,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from fastapi_lint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Diagnostic, FileResult, Fix
 from fastapi_lint.fixes import apply_specs, choose_non_overlapping, text_edits
 from fastapi_lint.model.context import ModuleContext
-from fastapi_lint.model.index import (ModuleSummary, ProjectIndex, module_name_for, summarize_module,
-                                     summarize_source)
+from fastapi_lint.model.index import ModuleSummary, ProjectIndex, module_name_for, summarize_text
 from fastapi_lint.noqa import NoqaIndex, code_matches, file_exemption
 from fastapi_lint.registry import FixSpec, Rule, all_rules
 from fastapi_lint.settings import Settings, display_path
@@ -176,9 +175,9 @@ class _Analysis:
 
 
 def _analyse(module: cst.Module, path: str, rule_classes: Sequence[Type[Rule]],
-             index: Optional[ProjectIndex], root: Optional[str]) -> _Analysis:
+             index: Optional[ProjectIndex], root: Optional[str], text: Optional[str] = None) -> _Analysis:
     module_name, is_package = module_name_for(path, root) if path not in ("-", "<stdin>") else (None, False)
-    ctx = ModuleContext(module, path, module_name, is_package, index)
+    ctx = ModuleContext(module, path, module_name, is_package, index, text)
     rules = [cls(ctx) for cls in rule_classes]
     dispatcher = _Dispatcher(ctx, rules)
     module.visit(dispatcher)
@@ -270,7 +269,7 @@ def lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proje
         result.diagnostics.append(_error_diag(display, exc))
         return result
 
-    analysis = _analyse(module, path, rule_classes, index, settings.root)
+    analysis = _analyse(module, path, rule_classes, index, settings.root, text)
     if settings.fixing:
         original = data
         for _ in range(MAX_FIX_ROUNDS):
@@ -296,7 +295,7 @@ def lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proje
             data = new_module.bytes
             text, _ = decode_source(data)
             analysis = _analyse(new_module, path, gate(rules_for(settings.enabled_for(path)), text),
-                                index, settings.root)
+                                index, settings.root, text)
         if data != original:
             result.original_source = original
             result.fixed_source = data
@@ -333,7 +332,7 @@ def lint_text(text: str, path: str, settings: Settings, index: Optional[ProjectI
         return result
     if not rule_classes:
         return result
-    analysis = _analyse(module, path, rule_classes, index, settings.root)
+    analysis = _analyse(module, path, rule_classes, index, settings.root, text)
     result.diagnostics = _diagnostics(analysis, display, text, settings.want_edits, inline_noqa)
     for code, tb in sorted(analysis.crashed.items()):
         result.errors.append(f"{display}: rule {code} failed: {tb.strip().splitlines()[-1]}")
@@ -389,18 +388,7 @@ def summarize_file(path: str, settings: Settings) -> Optional[ModuleSummary]:
     except Exception:
         return None
     name, is_package = module_name_for(path, settings.root)
-    # `ast` first: the index pass reads every file and must stay cheap (see model/index.py).
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return summarize_source(text, path, name, is_package)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        pass
-    try:
-        module = parse_source(data)
-    except Exception:
-        return None
-    return summarize_module(module, text, path, name, is_package)
+    return summarize_text(text, path, name, is_package)
 
 
 # ---------------------------------------------------------------------------- many files

@@ -79,3 +79,20 @@ def test_fix_that_would_not_parse_is_dropped(monkeypatch):
 
     spec = FixSpec("safe", "t", {module.body[0].body[0]: bad})
     assert fixes.apply_specs(module, [spec]) is None
+
+
+def test_index_summaries_from_ast_and_the_libcst_skeleton():
+    from fastapi_lint.model.index import summarize_module, summarize_source
+
+    src = ("from fastapi import Depends\nfrom .db import Base\n\n\nclass Repo(Base):\n    async def load(self):\n"
+           "        return 1\n\n\nasync def get_repo():\n    return Repo()\n\n\nrepo = Repo()\n"
+           "Dep = Annotated[Repo, Depends(get_repo)]\n")
+    full = summarize_source(src, "pkg/svc.py", "pkg.svc", False)
+    assert full.functions["pkg.svc.Repo.load"].facts.get("coroutine") is True
+    assert full.classes == {"pkg.svc.Repo": ["pkg.db.Base"]}
+    assert full.dependencies == {"pkg.svc.get_repo"} and full.depends_aliases == {"pkg.svc.Dep"}
+    assert full.instances == {"repo": "pkg.svc.Repo"}
+    skeleton = summarize_module(cst.parse_module(src), src, "pkg/svc.py", "pkg.svc", False)
+    assert set(skeleton.functions) == set(full.functions)
+    assert skeleton.functions["pkg.svc.get_repo"].is_async and not skeleton.functions["pkg.svc.get_repo"].facts
+    assert skeleton.classes == full.classes

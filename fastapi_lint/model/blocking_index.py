@@ -20,6 +20,8 @@ import ast
 import builtins
 from typing import Dict, List, Optional
 
+from fastapi_lint.model.imports import resolve_relative_name
+from fastapi_lint.model.index import ast_block_statements as _walk_body
 from fastapi_lint.catalogs.blocking import BLOCKING_SLEEP, OFFLOAD, match_blocking
 
 BUILTINS = frozenset(dir(builtins))
@@ -28,38 +30,6 @@ _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated", "typi
 _SESSION_FACTORIES = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker",
                                 "sqlalchemy.ext.asyncio.async_sessionmaker"})
 _OFFLOAD_METHODS = frozenset(k[1:] for k in OFFLOAD if k.startswith("."))
-
-
-def _resolve_relative(module: Optional[str], level: int, current: Optional[str], is_package: bool) -> Optional[str]:
-    if level == 0:
-        return module
-    if not current:
-        return None
-    parts = current.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level - 1 > len(parts):
-        return None
-    base = parts[: len(parts) - (level - 1)]
-    if module:
-        base = base + module.split(".")
-    return ".".join(base) or None
-
-
-def _walk_body(body):
-    """Statements of a body, entering compound statements but not defs/classes."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for attr in ("body", "orelse", "finalbody"):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                yield from _walk_body(inner)
-        for h in getattr(stmt, "handlers", ()) or ():
-            yield from _walk_body(h.body)
-        for case in getattr(stmt, "cases", ()) or ():
-            yield from _walk_body(case.body)
 
 
 def _calls(func) -> List[ast.Call]:
@@ -110,7 +80,7 @@ def _bindings(body, module: Optional[str], is_package: bool) -> Dict[str, list]:
                     head = a.name.split(".")[0]
                     add(head, ("import", head))
         elif isinstance(stmt, ast.ImportFrom):
-            base = _resolve_relative(stmt.module, stmt.level, module, is_package)
+            base = resolve_relative_name(stmt.module, stmt.level, module, is_package)
             for a in stmt.names:
                 if a.name == "*":
                     continue

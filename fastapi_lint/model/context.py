@@ -33,8 +33,10 @@ class RawFinding:
 
 class ModuleContext:
     def __init__(self, module: cst.Module, path: str, module_name: Optional[str] = None,
-                 is_package: bool = False, index: Optional["ProjectIndex"] = None) -> None:
+                 is_package: bool = False, index: Optional["ProjectIndex"] = None,
+                 source: Optional[str] = None) -> None:
         self.module = module
+        self._source = source
         self.path = path
         self.module_name = module_name
         self.is_package = is_package
@@ -46,6 +48,13 @@ class ModuleContext:
         self._bindings: Dict[int, Bindings] = {}
         self._fastapi: Optional["FastAPIModel"] = None
         self._cache: Dict[Any, Any] = {}
+
+    @property
+    def source(self) -> str:
+        """The module's text (decoded; without a BOM)."""
+        if self._source is None:
+            self._source = self.module.code
+        return self._source
 
     # ------------------------------------------------------------------ reporting
     def report(self, rule: "Rule", node: cst.CSTNode, message: str, fix: Optional["FixSpec"] = None) -> None:

@@ -30,10 +30,9 @@ def dotted_name(node: Union[cst.BaseExpression, cst.ImportFrom, None]) -> Option
     return None
 
 
-def resolve_relative(module: Optional[cst.BaseExpression], level: int, current_module: Optional[str],
-                     is_package: bool) -> Optional[str]:
-    """The absolute module of `from <level dots><module> import ...` in `current_module`."""
-    name = dotted_name(module) if module is not None else None
+def resolve_relative_name(name: Optional[str], level: int, current_module: Optional[str],
+                          is_package: bool) -> Optional[str]:
+    """The absolute module of `from <level dots><name> import ...` in `current_module`."""
     if level == 0:
         return name
     if not current_module:
@@ -47,6 +46,13 @@ def resolve_relative(module: Optional[cst.BaseExpression], level: int, current_m
     if name:
         base = base + name.split(".")
     return ".".join(base) or None
+
+
+def resolve_relative(module: Optional[cst.BaseExpression], level: int, current_module: Optional[str],
+                     is_package: bool) -> Optional[str]:
+    """`resolve_relative_name` for libcst's ImportFrom.module."""
+    name = dotted_name(module) if module is not None else None
+    return resolve_relative_name(name, level, current_module, is_package)
 
 
 def iter_block_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:

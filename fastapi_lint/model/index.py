@@ -4,10 +4,17 @@ across modules (a helper in `storage.py` that blocks, an `async def` in `service
 The engine builds it in a first pass over every checked file when an enabled rule sets
 `needs_index`, from one `ModuleSummary` per file (plain data: cached and sent between
 processes), then hands the merged `ProjectIndex` to every file's ModuleContext.
+
+Summaries come from CPython's `ast` (`summarize_source`): the index pass reads every file,
+and `ast` parses about ten times faster than libcst. Files that `ast` cannot read (syntax
+newer than the running interpreter) get a skeleton from libcst (`summarize_module`):
+their functions, classes and imports, without per-function facts, so rules that need
+those facts stay silent there rather than guess.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -15,7 +22,8 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from fastapi_lint.model.imports import dotted_name, iter_block_statements, scope_bindings
+from fastapi_lint.model.imports import (dotted_name, iter_block_statements, resolve_relative_name,
+                                         scope_bindings)
 
 
 @dataclass
@@ -38,7 +46,10 @@ class ModuleSummary:
     imports: Dict[str, str] = field(default_factory=dict)
     #: Qualified names of module-level `X = Annotated[T, Depends(f)]` aliases.
     depends_aliases: Set[str] = field(default_factory=set)
-    #: Module-level instances: name -> qualified name of the class (`db = Database()`).
+    #: Top-level classes: qualified name -> qualified names of their bases (as resolvable).
+    classes: Dict[str, List[str]] = field(default_factory=dict)
+    #: Module-level instances: local name -> qualified name of the callable that built it
+    #: (`service = UserService()` -> {"service": "pkg.mod.UserService"}).
     instances: Dict[str, str] = field(default_factory=dict)
 
 
@@ -49,6 +60,8 @@ class ProjectIndex:
         self.dependencies: Set[str] = set()
         self.depends_aliases: Set[str] = set()
         self._chains: Dict[str, Optional[List[str]]] = {}
+        self.classes: Dict[str, List[str]] = {}
+        self.instances: Dict[str, str] = {}
         for s in summaries:
             self.add(s)
 
@@ -59,6 +72,10 @@ class ProjectIndex:
         self.dependencies |= summary.dependencies
         self.depends_aliases |= getattr(summary, "depends_aliases", set())
         self._chains = {}
+        self.classes.update(summary.classes)
+        prefix = f"{summary.module}." if summary.module else ""
+        for name, built in summary.instances.items():
+            self.instances[prefix + name] = built
 
     def digest(self) -> str:
         """Changes whenever any module's summary changes (cached results depend on it)."""
@@ -70,6 +87,10 @@ class ProjectIndex:
             h.update(dep.encode())
         for alias in sorted(self.depends_aliases):
             h.update(b"alias:" + alias.encode())
+        for name in sorted(self.classes):
+            h.update(repr((name, self.classes[name])).encode())
+        for name in sorted(self.instances):
+            h.update(repr((name, self.instances[name])).encode())
         return h.hexdigest()[:16]
 
     def function(self, qualname: Optional[str]) -> Optional[FunctionSummary]:
@@ -134,6 +155,44 @@ class ProjectIndex:
         self._chains[key] = chain
         return chain
 
+    def _reexported(self, qualname: str) -> Optional[str]:
+        mod, _, name = qualname.rpartition(".")
+        summary = self.modules.get(mod)
+        if summary is not None and name in summary.imports and summary.imports[name] != qualname:
+            return summary.imports[name]
+        return None
+
+    def class_qualname(self, qualname: Optional[str], depth: int = 0) -> Optional[str]:
+        """The project class `qualname` names (following re-exports), or None."""
+        if not qualname or depth > 5:
+            return None
+        if qualname in self.classes:
+            return qualname
+        return self.class_qualname(self._reexported(qualname), depth + 1)
+
+    def instance_class(self, qualname: Optional[str], depth: int = 0) -> Optional[str]:
+        """The project class of a module-level instance (`from svc import service`), or None."""
+        if not qualname or depth > 5:
+            return None
+        if qualname in self.instances:
+            return self.class_qualname(self.instances[qualname])
+        return self.instance_class(self._reexported(qualname), depth + 1)
+
+    def method(self, class_qualname: str, name: str) -> Optional[FunctionSummary]:
+        """`name` defined in the project class or, first found, in its project bases (MRO-ish, depth first)."""
+        seen: Set[str] = set()
+        todo = [class_qualname]
+        while todo:
+            cls = self.class_qualname(todo.pop(0))
+            if cls is None or cls in seen:
+                continue
+            seen.add(cls)
+            found = self.functions.get(f"{cls}.{name}")
+            if found is not None:
+                return found
+            todo[:0] = self.classes.get(cls, [])
+        return None
+
 
 def _prefixes(qualname: str) -> List[str]:
     parts = qualname.split(".")
@@ -162,103 +221,21 @@ def module_name_for(path: str, root: Optional[str] = None) -> Tuple[Optional[str
 
 
 DEPENDS_NAMES = ("Depends", "Security")
+#: Decorators that return the decorated function itself (its calls still make coroutines).
+TRANSPARENT_DECORATORS = frozenset({
+    "staticmethod", "classmethod", "abstractmethod", "override", "final",
+})
+#: `@app.get(...)`, `@router.middleware("http")`...: FastAPI/Starlette registration returns the function.
+REGISTERING_DECORATORS = frozenset({
+    "get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "websocket",
+    "route", "websocket_route", "middleware", "exception_handler", "on_event",
+})
+_BUILTIN_RETURNS = ("str", "int", "float", "bool", "bytes", "dict", "list", "set", "tuple", "None")
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def summarize_module(module: cst.Module, source: str, path: str, module_name: Optional[str],
-                     is_package: bool) -> ModuleSummary:
-    summary = ModuleSummary(module_name, path)
-    bindings = scope_bindings(module.body, module_name, is_package)
-    summary.imports = {k: v for k, v in bindings.items() if v}
-    prefix = f"{module_name}." if module_name else ""
-
-    def add_functions(body, owner: str) -> None:
-        for stmt in iter_block_statements(body):
-            if isinstance(stmt, cst.FunctionDef):
-                q = f"{prefix}{owner}{stmt.name.value}"
-                summary.functions[q] = FunctionSummary(q, stmt.asynchronous is not None)
-            elif isinstance(stmt, cst.ClassDef) and not owner:
-                add_functions(stmt.body.body, f"{stmt.name.value}.")
-
-    add_functions(module.body, "")
-
-    class _Deps(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            name = dotted_name(node.func)
-            if not name or name.rpartition(".")[2] not in DEPENDS_NAMES or not node.args:
-                return
-            arg = node.args[0]
-            if arg.keyword is not None and arg.keyword.value != "dependency":
-                return
-            target = dotted_name(arg.value)
-            if not target:
-                return
-            head, _, rest = target.partition(".")
-            if head in summary.imports:
-                resolved = summary.imports[head] + (f".{rest}" if rest else "")
-            else:
-                resolved = f"{prefix}{target}"
-            summary.dependencies.add(resolved)
-
-    if any(n in source for n in DEPENDS_NAMES):
-        module.visit(_Deps())
-        for stmt in iter_block_statements(module.body):
-            if isinstance(stmt, cst.Assign) and isinstance(stmt.value, cst.Subscript) \
-                    and any(n in module.code_for_node(stmt.value) for n in DEPENDS_NAMES):
-                for t in stmt.targets:
-                    if isinstance(t.target, cst.Name):
-                        summary.depends_aliases.add(f"{prefix}{t.target.value}")
-    return summary
-
-
-def summarize_source(source: str, path: str, module_name: Optional[str], is_package: bool) -> ModuleSummary:
-    """The same summary as `summarize_module`, from CPython's `ast` (about ten times faster
-    than a libcst parse), plus the blocking facts of `model/blocking_index.py`.
-    Raises SyntaxError/ValueError when `ast` cannot read the file."""
-    import ast
-
-    from fastapi_lint.model.blocking_index import add_blocking_facts
-
-    tree = ast.parse(source)
-    summary = ModuleSummary(module_name, path)
-    prefix = f"{module_name}." if module_name else ""
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            for name, qual in _ast_import_bindings(stmt, module_name, is_package):
-                if qual:
-                    summary.imports[name] = qual
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            q = f"{prefix}{stmt.name}"
-            summary.functions[q] = FunctionSummary(q, isinstance(stmt, ast.AsyncFunctionDef), stmt.lineno)
-        elif isinstance(stmt, ast.ClassDef):
-            for inner in stmt.body:
-                if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    q = f"{prefix}{stmt.name}.{inner.name}"
-                    summary.functions[q] = FunctionSummary(q, isinstance(inner, ast.AsyncFunctionDef), inner.lineno)
-    if any(n in source for n in DEPENDS_NAMES):
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            name = _ast_dotted(node.func)
-            if not name or name.rpartition(".")[2] not in DEPENDS_NAMES:
-                continue
-            arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "dependency"),
-                                                        None)
-            target = _ast_dotted(arg) if arg is not None else None
-            if not target:
-                continue
-            head, _, rest = target.partition(".")
-            if head in summary.imports:
-                summary.dependencies.add(summary.imports[head] + (f".{rest}" if rest else ""))
-            else:
-                summary.dependencies.add(f"{prefix}{target}")
-    add_blocking_facts(summary, tree, is_package)
-    return summary
-
-
-def _ast_dotted(node) -> Optional[str]:
-    import ast
-
+def ast_dotted(node) -> Optional[str]:
     parts: List[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -269,11 +246,24 @@ def _ast_dotted(node) -> Optional[str]:
     return None
 
 
-def _ast_import_bindings(stmt, module_name: Optional[str], is_package: bool):
-    import ast
+def ast_block_statements(body):
+    """Statements of a body, entering compound statements but not defs/classes (as
+    `imports.iter_block_statements` does for libcst)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for attr in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                yield from ast_block_statements(inner)
+        for h in getattr(stmt, "handlers", ()) or ():
+            yield from ast_block_statements(h.body)
+        for case in getattr(stmt, "cases", ()) or ():
+            yield from ast_block_statements(case.body)
 
-    from fastapi_lint.model.blocking_index import _resolve_relative
 
+def _import_bindings(stmt, module_name: Optional[str], is_package: bool):
     if isinstance(stmt, ast.Import):
         for a in stmt.names:
             if a.asname:
@@ -282,7 +272,198 @@ def _ast_import_bindings(stmt, module_name: Optional[str], is_package: bool):
                 head = a.name.split(".")[0]
                 yield head, head
         return
-    base = _resolve_relative(stmt.module, stmt.level, module_name, is_package)
+    base = resolve_relative_name(stmt.module, stmt.level or 0, module_name, is_package)
     for a in stmt.names:
         if a.name != "*":
             yield a.asname or a.name, (f"{base}.{a.name}" if base else None)
+
+
+def _own_body_flags(func) -> Dict[str, bool]:
+    """Whether a function's own body (not nested defs/lambdas/classes) yields, and whether it
+    defines nested functions/lambdas/classes (a factory may return them)."""
+    found = {"yield": False, "nested": False}
+    stack = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _SCOPES):
+            found["nested"] = True
+            continue
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            found["yield"] = True
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _is_depends_call(node) -> bool:
+    return isinstance(node, ast.Call) and (ast_dotted(node.func) or "").rpartition(".")[2] in DEPENDS_NAMES
+
+
+def function_facts(func, resolve) -> Dict[str, object]:
+    """Facts of one function for the coroutine rules (FPI2xx): plain JSON data.
+
+    coroutine: calling it makes a coroutine (async, no yield, only transparent decorators);
+    asyncgen / generator: it yields; decorated: a decorator may change what it returns;
+    factory: it may return a callable (nested def, lambda or class, or a `Callable` return
+    annotation); depends_params: a parameter is `Depends(...)`; returns: the resolved
+    return annotation.
+    """
+    own = _own_body_flags(func)
+    facts: Dict[str, object] = {}
+    transparent = True
+    for d in func.decorator_list:
+        if isinstance(d, ast.Call):
+            if isinstance(d.func, ast.Attribute) and d.func.attr in REGISTERING_DECORATORS:
+                continue
+            transparent = False
+        else:
+            name = ast_dotted(d) or ""
+            if name.rpartition(".")[2] not in TRANSPARENT_DECORATORS and not name.startswith("pytest.mark"):
+                transparent = False
+    if isinstance(func, ast.AsyncFunctionDef):
+        if own["yield"]:
+            facts["asyncgen"] = True
+        elif transparent:
+            facts["coroutine"] = True
+    elif own["yield"]:
+        facts["generator"] = True
+    if not transparent:
+        facts["decorated"] = True
+    returns = func.returns
+    ret_name = resolve(returns.value if isinstance(returns, ast.Subscript) else returns) \
+        if returns is not None else None
+    if own["nested"] or (ret_name or "").rpartition(".")[2] == "Callable":
+        facts["factory"] = True
+    if ret_name:
+        facts["returns"] = ret_name
+    elif isinstance(returns, ast.Name) and returns.id in _BUILTIN_RETURNS:
+        facts["returns"] = f"builtins.{returns.id}"
+    elif isinstance(returns, ast.Constant) and returns.value is None:
+        facts["returns"] = "builtins.None"
+    a = func.args
+    params = [*a.posonlyargs, *a.args, *a.kwonlyargs]
+    defaults = [*a.defaults, *(d for d in a.kw_defaults if d is not None)]
+    if any(_is_depends_call(n) for p in params if p.annotation is not None for n in ast.walk(p.annotation)) \
+            or any(_is_depends_call(d) for d in defaults):
+        facts["depends_params"] = True
+    return facts
+
+
+def summarize_source(source: str, path: str, module_name: Optional[str], is_package: bool) -> ModuleSummary:
+    """A module's summary from CPython's `ast`. Raises SyntaxError/ValueError when `ast`
+    cannot read the file (then use `summarize_module`)."""
+    from fastapi_lint.model.blocking_index import add_blocking_facts
+
+    tree = ast.parse(source)
+    summary = ModuleSummary(module_name, path)
+    prefix = f"{module_name}." if module_name else ""
+    statements = list(ast_block_statements(tree.body))
+    for stmt in statements:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for name, qual in _import_bindings(stmt, module_name, is_package):
+                if qual:
+                    summary.imports[name] = qual
+    local_names = {s.name for s in statements if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+    def resolve(expr) -> Optional[str]:
+        name = ast_dotted(expr)
+        if not name:
+            return None
+        head, _, rest = name.partition(".")
+        if head in summary.imports:
+            return summary.imports[head] + (f".{rest}" if rest else "")
+        if head in local_names:
+            return f"{prefix}{name}"
+        return None
+
+    def add_function(func, owner: str) -> None:
+        q = f"{prefix}{owner}{func.name}"
+        fs = FunctionSummary(q, isinstance(func, ast.AsyncFunctionDef), func.lineno)
+        fs.facts.update(function_facts(func, resolve))
+        summary.functions[q] = fs
+
+    for stmt in statements:
+        if isinstance(stmt, _FUNCS):
+            add_function(stmt, "")
+        elif isinstance(stmt, ast.ClassDef):
+            bases = [resolve(b) for b in stmt.bases]
+            summary.classes[f"{prefix}{stmt.name}"] = [b for b in bases if b]
+            for inner in ast_block_statements(stmt.body):
+                if isinstance(inner, _FUNCS):
+                    add_function(inner, f"{stmt.name}.")
+    if any(n in source for n in DEPENDS_NAMES):
+        for node in ast.walk(tree):
+            if not _is_depends_call(node):
+                continue
+            arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "dependency"),
+                                                        None)
+            target = ast_dotted(arg) if arg is not None else None
+            if target:
+                summary.dependencies.add(resolve(arg) or f"{prefix}{target}")
+        for stmt in statements:
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Subscript) \
+                    and any(_is_depends_call(n) for n in ast.walk(stmt.value)):
+                for t in stmt.targets:
+                    if isinstance(t, ast.Name):
+                        summary.depends_aliases.add(f"{prefix}{t.id}")
+    add_blocking_facts(summary, tree, is_package)  # also fills summary.instances
+    return summary
+
+
+def summarize_module(module: cst.Module, source: str, path: str, module_name: Optional[str],
+                     is_package: bool) -> ModuleSummary:
+    """A skeleton summary from libcst, for files `ast` cannot read: imports, functions (sync or
+    async) and classes with their bases; no per-function facts."""
+    summary = ModuleSummary(module_name, path)
+    bindings = scope_bindings(module.body, module_name, is_package)
+    summary.imports = {k: v for k, v in bindings.items() if v}
+    prefix = f"{module_name}." if module_name else ""
+    for stmt in iter_block_statements(module.body):
+        if isinstance(stmt, cst.FunctionDef):
+            q = f"{prefix}{stmt.name.value}"
+            summary.functions[q] = FunctionSummary(q, stmt.asynchronous is not None)
+        elif isinstance(stmt, cst.ClassDef):
+            bases = []
+            for b in stmt.bases:
+                name = dotted_name(b.value) if b.keyword is None else None
+                head, _, rest = (name or "").partition(".")
+                if head in summary.imports:
+                    bases.append(summary.imports[head] + (f".{rest}" if rest else ""))
+            summary.classes[f"{prefix}{stmt.name.value}"] = bases
+            for inner in iter_block_statements(stmt.body.body):
+                if isinstance(inner, cst.FunctionDef):
+                    q = f"{prefix}{stmt.name.value}.{inner.name.value}"
+                    summary.functions[q] = FunctionSummary(q, inner.asynchronous is not None)
+    return summary
+
+
+def summarize_text(text: str, path: str, module_name: Optional[str], is_package: bool,
+                   module: Optional[cst.Module] = None) -> Optional[ModuleSummary]:
+    """`summarize_source`, falling back to the libcst skeleton (parsing `text` if no module is given)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return summarize_source(text, path, module_name, is_package)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    try:
+        module = module if module is not None else cst.parse_module(text)
+    except Exception:
+        return None
+    return summarize_module(module, text, path, module_name, is_package)
+
+
+def project_index_for(ctx) -> ProjectIndex:
+    """The project index as seen from one module, including that module even when it was linted
+    alone (stdin, a single file, or the flake8 plugin without an index pass)."""
+
+    def compute() -> ProjectIndex:
+        index = ctx.index
+        if index is not None and ctx.module_name is not None and ctx.module_name in index.modules:
+            return index
+        own = summarize_text(ctx.source, ctx.path, ctx.module_name, ctx.is_package, ctx.module)
+        summaries = list(index.modules.values()) if index is not None else []
+        return ProjectIndex(summaries + ([own] if own is not None else []))
+
+    return ctx.memo("index.project_index_for", compute)

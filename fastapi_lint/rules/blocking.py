@@ -10,6 +10,7 @@ from fastapi_lint.catalogs.blocking import (BLOCKING_SLEEP, CALLABLE_FACTORIES, 
                                             offload_spec)
 from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import function_awaits
+from fastapi_lint.model.index import project_index_for
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 
 
@@ -573,7 +574,7 @@ class BlockingCallInHelper(Rule):
             return
         if blocking_call(ctx, node) is not None or ctx.call_qualname(node) in BLOCKING_SLEEP:
             return
-        index = project_index(ctx)
+        index = project_index_for(ctx)
         chain = None
         for target in project_targets(ctx, node):
             chain = index.blocking_chain(target)
@@ -584,23 +585,6 @@ class BlockingCallInHelper(Rule):
         self.report(node, f"`{chain[0]}` in async function {function_label(ctx)} blocks the event loop: "
                           f"{' -> '.join(chain)}",
                     make_def_fix(ctx) or hint("Offload it: `await run_in_threadpool(helper, *args)`"))
-
-
-def project_index(ctx):
-    """The engine's project index, or (one file linted alone) an index of this module."""
-    if ctx.index is not None:
-        return ctx.index
-
-    def build():
-        from fastapi_lint.model.index import ProjectIndex, summarize_source
-
-        try:
-            summary = summarize_source(ctx.module.code, ctx.path, ctx.module_name, ctx.is_package)
-        except (SyntaxError, ValueError, RecursionError):
-            return ProjectIndex()
-        return ProjectIndex([summary])
-
-    return ctx.memo("blocking.local_index", build)
 
 
 def project_targets(ctx, node: cst.Call) -> List[str]:
