@@ -8,9 +8,10 @@
 from __future__ import annotations
 
 import ast
-import codecs
+import contextlib
 import io
 import os
+import re
 import sys
 import tokenize
 import traceback
@@ -29,6 +30,7 @@ from fastapi_lint.model.index import ModuleSummary, ProjectIndex, module_name_fo
 from fastapi_lint.noqa import NoqaIndex, code_matches, file_exemption
 from fastapi_lint.registry import FixSpec, Rule, all_rules
 from fastapi_lint.settings import Settings, display_path
+from fastapi_lint.traverse import TRIVIA, walk
 
 PARSE_ERROR = "FPI000"
 MAX_FIX_ROUNDS = 10
@@ -53,22 +55,52 @@ def decode_source(data: bytes) -> Tuple[str, str]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        message = str(exc.msg if hasattr(exc, "msg") else exc)
-        if "unknown encoding" in message or "encoding problem" in message:
-            raise SourceError(f"cannot decode: {message}")
-        encoding = "utf-8"  # no usable coding line: the default, whose error says where the bad byte is
+        msg = exc.msg if hasattr(exc, "msg") else str(exc)
+        if "invalid or missing encoding declaration" in msg:
+            # detect_encoding says this when the first lines are not UTF-8 and there is no
+            # coding line: the decode below names the byte and its position instead.
+            encoding = "utf-8"
+        else:
+            raise SourceError(f"cannot detect encoding: {msg}")
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SourceError(f"cannot decode as {encoding}: invalid byte {data[exc.start:exc.start + 1]!r}",
-                          line, col)
+        raise SourceError(f"cannot decode as {encoding}: invalid byte {data[exc.start:exc.start + 1]!r} "
+                          f"(add a PEP 263 coding line if the file is not UTF-8)", line, col)
     except LookupError:
         raise SourceError(f"unknown encoding {encoding!r}")
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, encoding
+
+
+_LIBCST_PREFIX = re.compile(r"^(?:parser error: )?(?:error at \d+:\d+: )?")
+
+
+def _syntax_error(data: Union[bytes, str], exc: Exception) -> SourceError:
+    """One clear FPI000 for a file libcst cannot parse.
+
+    libcst's native parser often places the error on a later line than the mistake and
+    phrases it as a token list; CPython's parser, when it rejects the file too, gives the
+    position of the mistake and a readable message, so that is preferred.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(data)
+    except SyntaxError as err:
+        if err.lineno and "too many nested" not in (err.msg or ""):
+            return SourceError(f"syntax error: {err.msg}", err.lineno, max(1, err.offset or 1))
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    if isinstance(exc, cst.ParserSyntaxError):
+        return SourceError(f"syntax error: {_LIBCST_PREFIX.sub('', exc.message)}", exc.raw_line,
+                           exc.raw_column + 1)
+    if isinstance(exc, RecursionError):
+        return SourceError("syntax error: too deeply nested to parse")
+    return SourceError(f"syntax error: {type(exc).__name__}: {exc}")
 
 
 def parse_source(data: Union[bytes, str]) -> cst.Module:
@@ -81,12 +113,8 @@ def parse_source(data: Union[bytes, str]) -> cst.Module:
         raise SourceError("source contains a null byte", line, pos - (data.rfind(nl, 0, pos) + 1) + 1)
     try:
         return cst.parse_module(data)
-    except cst.ParserSyntaxError as exc:
-        raise SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1)
-    except RecursionError:
-        raise SourceError("syntax error: too deeply nested to parse")
-    except Exception as exc:  # the native parser raises a few other types on odd input
-        raise SourceError(f"syntax error: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # ParserSyntaxError; the native parser raises a few other types on odd input
+        raise _syntax_error(data, exc) from None
 
 
 def quick_syntax_ok(text: str) -> bool:
@@ -129,6 +157,9 @@ class _Dispatcher(cst.CSTVisitor):
                 kind, _, node_type = name.partition("_")
                 table = self.visits if kind == "visit" else self.leaves
                 table.setdefault(node_type, []).append((rule, getattr(rule, name)))
+        wanted = set(self.visits) | set(self.leaves)
+        #: Whitespace/comment subtrees no rule asked for are not walked at all.
+        self.skip = frozenset(t for t in TRIVIA if t.__name__ not in wanted)
 
     def _call(self, handlers: List[Tuple[Rule, Callable]], node: cst.CSTNode) -> None:
         for rule, fn in handlers:
@@ -180,7 +211,8 @@ def _analyse(module: cst.Module, path: str, rule_classes: Sequence[Type[Rule]],
     ctx = ModuleContext(module, path, module_name, is_package, index, text)
     rules = [cls(ctx) for cls in rule_classes]
     dispatcher = _Dispatcher(ctx, rules)
-    module.visit(dispatcher)
+    # Not `module.visit(dispatcher)`: libcst rebuilds every node even for a read-only visitor.
+    walk(module, dispatcher.on_visit, dispatcher.on_leave, dispatcher.skip)
     positions = None
     if ctx.findings:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -242,10 +274,36 @@ def _error_diag(display: str, exc: SourceError) -> Diagnostic:
                       exc.line, exc.column, "error", None)
 
 
+#: libcst's code generation (positions, fixes) recurses once or more per nesting level; a
+#: 1,000-deep expression needs more than CPython's default limit of 1,000 frames.
+RECURSION_LIMIT = 12_000
+
+
+@contextlib.contextmanager
+def _deep_recursion():
+    old = sys.getrecursionlimit()
+    if old < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
 def lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[ProjectIndex] = None,
                display: Optional[str] = None) -> FileResult:
     """Lint (and with settings.fix/diff, fix) one file's content."""
     display = display or display_path(path)
+    try:
+        with _deep_recursion():
+            return _lint_bytes(data, path, settings, index, display)
+    except RecursionError:
+        return FileResult(display, [_error_diag(display, SourceError(
+            f"nested too deeply to analyse (more than {RECURSION_LIMIT} levels of recursion)"))])
+
+
+def _lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[ProjectIndex],
+                display: str) -> FileResult:
     result = FileResult(display)
     try:
         text, _ = decode_source(data)
@@ -272,7 +330,7 @@ def lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proje
     analysis = _analyse(module, path, rule_classes, index, settings.root, text)
     if settings.fixing:
         original = data
-        for _ in range(MAX_FIX_ROUNDS):
+        for round_no in range(MAX_FIX_ROUNDS):
             noqa = NoqaIndex(text)
             candidates = []
             for f in sorted(analysis.findings, key=lambda f: _start(analysis, f)):
@@ -283,6 +341,10 @@ def lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proje
                     continue
                 candidates.append((f.fix, _spans(f.fix, analysis.positions)))
             if not candidates:
+                break
+            if round_no == 0 and analysis.module.bytes != data:
+                # libcst does not reproduce this file byte for byte (e.g. a final `\r` of a
+                # file with old Mac line endings): writing it would change more than the fix.
                 break
             chosen = choose_non_overlapping(candidates)
             new_module = apply_specs(analysis.module, chosen)

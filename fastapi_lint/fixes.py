@@ -11,9 +11,6 @@ import difflib
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
-
 from fastapi_lint.diagnostics import Edit
 from fastapi_lint.registry import FixSpec
 
@@ -41,6 +38,11 @@ def apply_specs(module: cst.Module, specs: Sequence[FixSpec]) -> Optional[cst.Mo
     try:
         new_module = module.visit(_Replacer(replacements)) if replacements else module
         if imports:
+            # Imported here: libcst.codemod pulls in libcst.matchers (0.2 s), which a run
+            # answered from the cache, or with nothing to fix, never needs.
+            from libcst.codemod import CodemodContext
+            from libcst.codemod.visitors import AddImportsVisitor
+
             context = CodemodContext()
             for mod, obj, asname in imports:
                 AddImportsVisitor.add_needed_import(context, mod, obj, asname)

@@ -1,0 +1,104 @@
+"""A read-only traversal of a libcst tree, without libcst's per-node rebuild.
+
+`node.visit(visitor)` with a plain `CSTVisitor` still calls `_visit_and_replace_children`,
+which constructs (and validates) a new copy of every node of the tree: on real code that
+costs about as much as the parse itself. A linter only reads the tree, so `walk` goes down
+the same children in the same order (source order, exactly as libcst visits them) and
+hands out the original nodes, with no copy and no recursion (a 1,000-deep expression
+does not hit Python's recursion limit).
+
+The child order of each node type is read once from the field names its
+`_visit_and_replace_children` passes to libcst's `visit_*` helpers; a node type whose
+order cannot be read that way falls back to libcst's own `node.children`.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from typing import Callable, Dict, FrozenSet, List, Optional, Tuple
+
+import libcst as cst
+
+_VISIT_HELPERS = {"visit_required", "visit_optional", "visit_sentinel", "visit_iterable",
+                  "visit_sequence", "visit_body_iterable", "visit_body_sequence"}
+
+#: node type -> its child fields in visiting order (None: use libcst's `children`).
+_ORDER: Dict[type, Optional[Tuple[str, ...]]] = {}
+
+
+def _read_order(cls: type) -> Optional[Tuple[str, ...]]:
+    method = getattr(cls, "_visit_and_replace_children", None)
+    if method is None:
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    names: List[str] = []
+
+    class _Calls(ast.NodeVisitor):
+        def visit_Call(self, node: ast.Call) -> None:
+            func = node.func
+            fname = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if fname in _VISIT_HELPERS and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+                if node.args[1].value not in names:  # `a if x else b` visits one field twice
+                    names.append(node.args[1].value)
+            self.generic_visit(node)
+
+    _Calls().visit(tree)
+    # A method that visits children some other way (none in libcst 1.x) is not guessed at.
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.FunctionDef) else []
+    mentions_visitor = "visitor" in ast.unparse(ast.Module(body=body, type_ignores=[])) if body else True
+    if not names and mentions_visitor:
+        return None
+    return tuple(names)
+
+
+def children(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The children of `node`, in the order libcst visits them, without copying anything."""
+    cls = type(node)
+    try:
+        order = _ORDER[cls]
+    except KeyError:
+        order = _ORDER[cls] = _read_order(cls)
+    if order is None:
+        return list(node.children)
+    out: List[cst.CSTNode] = []
+    for name in order:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            out.append(value)
+        elif isinstance(value, (tuple, list)):
+            out.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return out
+
+
+#: Nodes that only hold whitespace, comments and newlines: no rule reads inside them.
+TRIVIA = frozenset({cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace,
+                    cst.EmptyLine, cst.Newline, cst.Comment})
+
+
+def walk(root: cst.CSTNode, on_visit: Callable[[cst.CSTNode], bool],
+         on_leave: Callable[[cst.CSTNode], None], skip: FrozenSet[type] = frozenset()) -> None:
+    """Depth-first, in source order: on_visit(node) (False: skip its children), then on_leave(node).
+
+    Nodes whose type is in `skip` (e.g. TRIVIA) are left out with everything under them.
+    """
+    stack: List[Tuple[cst.CSTNode, bool]] = [(root, False)]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node, leaving = pop()
+        if leaving:
+            on_leave(node)
+            continue
+        if on_visit(node):
+            push((node, True))
+            kids = children(node)
+            if skip:
+                kids = [k for k in kids if type(k) not in skip]
+            if kids:
+                extend([(k, False) for k in reversed(kids)])
+        else:
+            on_leave(node)
