@@ -30,7 +30,7 @@ from fastapi_lint.model.index import ModuleSummary, ProjectIndex, module_name_fo
 from fastapi_lint.noqa import NoqaIndex, code_matches, file_exemption
 from fastapi_lint.registry import FixSpec, Rule, all_rules
 from fastapi_lint.settings import Settings, display_path
-from fastapi_lint.traverse import TRIVIA, walk
+from fastapi_lint.traverse import skipped_types, walk
 
 PARSE_ERROR = "FPI000"
 MAX_FIX_ROUNDS = 10
@@ -134,9 +134,36 @@ def rules_for(enabled: FrozenSet[str]) -> List[Type[Rule]]:
     return [r for code, r in all_rules().items() if code in enabled and r.visitor_methods()]
 
 
-def gate(rules: Sequence[Type[Rule]], text: str) -> List[Type[Rule]]:
-    """The rules whose tokens appear in the text (rules without tokens always run)."""
-    return [r for r in rules if r.tokens is None or any(t in text for t in r.tokens)]
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex] = None) -> List[Type[Rule]]:
+    """The rules that can report on this text: one of their tokens (or, with an index, one of
+    their index identifiers) appears, and one of their `requires` strings too."""
+    out = []
+    identifiers = None
+    for r in rules:
+        if r.requires is not None and not any(t in text for t in r.requires):
+            continue
+        names = _index_tokens(r, index)
+        if names is not None:
+            if identifiers is None:
+                identifiers = set(_IDENTIFIER.findall(text))
+            if identifiers.isdisjoint(names):
+                continue
+        elif r.tokens is not None and not any(t in text for t in r.tokens):
+            continue
+        out.append(r)
+    return out
+
+
+def _index_tokens(rule: Type[Rule], index: Optional[ProjectIndex]) -> Optional[FrozenSet[str]]:
+    if index is None:
+        return None
+    memo = index.gate_tokens
+    if rule.code not in memo:
+        memo[rule.code] = rule.index_tokens(index)
+    return memo[rule.code]
 
 
 class _Dispatcher(cst.CSTVisitor):
@@ -157,9 +184,8 @@ class _Dispatcher(cst.CSTVisitor):
                 kind, _, node_type = name.partition("_")
                 table = self.visits if kind == "visit" else self.leaves
                 table.setdefault(node_type, []).append((rule, getattr(rule, name)))
-        wanted = set(self.visits) | set(self.leaves)
-        #: Whitespace/comment subtrees no rule asked for are not walked at all.
-        self.skip = frozenset(t for t in TRIVIA if t.__name__ not in wanted)
+        #: Whitespace, comment, punctuation and operator nodes no rule asked for are not walked.
+        self.skip = skipped_types([f"visit_{t}" for t in self.visits] + [f"leave_{t}" for t in self.leaves])
 
     def _call(self, handlers: List[Tuple[Rule, Callable]], node: cst.CSTNode) -> None:
         for rule, fn in handlers:
@@ -313,7 +339,7 @@ def _lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proj
     skip, _ = file_exemption(text)
     if skip:
         return result
-    rule_classes = gate(rules_for(settings.enabled_for(path)), text)
+    rule_classes = gate(rules_for(settings.enabled_for(path)), text, index)
     if not rule_classes:
         if not quick_syntax_ok(text):
             try:
@@ -356,7 +382,7 @@ def _lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proj
             result.fixed_count += len(chosen)
             data = new_module.bytes
             text, _ = decode_source(data)
-            analysis = _analyse(new_module, path, gate(rules_for(settings.enabled_for(path)), text),
+            analysis = _analyse(new_module, path, gate(rules_for(settings.enabled_for(path)), text, index),
                                 index, settings.root, text)
         if data != original:
             result.original_source = original
@@ -384,7 +410,7 @@ def lint_text(text: str, path: str, settings: Settings, index: Optional[ProjectI
     skip, _ = file_exemption(text)
     if skip:
         return result
-    rule_classes = gate(rules_for(settings.enabled_for(path)), text)
+    rule_classes = gate(rules_for(settings.enabled_for(path)), text, index)
     if not rule_classes and (syntax_ok or quick_syntax_ok(text)):
         return result
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING, Callable, ClassVar, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
 
@@ -76,8 +76,18 @@ class Rule:
     #: A file is only handed to this rule if its source contains one of these strings.
     #: None means every file. Keep them exact: they are the token gate of the engine.
     tokens: ClassVar[Optional[Sequence[str]]] = None
+    #: A second gate: when set, the file must also contain one of these strings (e.g. every
+    #: FPI1xx rule reports only in async context, so it requires "async").
+    requires: ClassVar[Optional[Sequence[str]]] = None
     #: Rules that ask the project index (other modules' functions) set this.
     needs_index: ClassVar[bool] = False
+
+    @classmethod
+    def index_tokens(cls, index: object) -> Optional[FrozenSet[str]]:
+        """With a project index: identifiers one of which a file must contain for this rule
+        to matter (e.g. the names of the project's coroutine functions), replacing `tokens`.
+        None: use `tokens`."""
+        return None
 
     def __init__(self, ctx: "ModuleContext") -> None:
         self.ctx = ctx

@@ -80,6 +80,31 @@ TRIVIA = frozenset({cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.Trail
                     cst.EmptyLine, cst.Newline, cst.Comment})
 
 
+def _syntax_nodes() -> frozenset:
+    operators = (cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp)
+    found = set(TRIVIA)
+    for name in dir(cst):
+        cls = getattr(cst, name)
+        if isinstance(cls, type) and issubclass(cls, operators) and not inspect.isabstract(cls):
+            found.add(cls)
+    found |= {cst.Dot, cst.Comma, cst.AssignEqual, cst.Colon, cst.Semicolon, cst.LeftParen, cst.RightParen,
+              cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace, cst.RightCurlyBrace,
+              cst.Asynchronous}
+    return frozenset(found)
+
+
+#: Trivia plus punctuation and operator tokens (a quarter of a typical tree): a rule reads
+#: them as attributes of their parent (`node.operator`), so a walk need not visit them
+#: unless some visitor has a method for their type.
+SYNTAX_ONLY = _syntax_nodes()
+
+
+def skipped_types(method_names) -> frozenset:
+    """The SYNTAX_ONLY types that no `visit_X`/`leave_X` in `method_names` asks for."""
+    wanted = {name.partition("_")[2] for name in method_names if name.startswith(("visit_", "leave_"))}
+    return frozenset(t for t in SYNTAX_ONLY if t.__name__ not in wanted)
+
+
 def walk(root: cst.CSTNode, on_visit: Callable[[cst.CSTNode], bool],
          on_leave: Callable[[cst.CSTNode], None], skip: FrozenSet[type] = frozenset()) -> None:
     """Depth-first, in source order: on_visit(node) (False: skip its children), then on_leave(node).
@@ -102,3 +127,10 @@ def walk(root: cst.CSTNode, on_visit: Callable[[cst.CSTNode], bool],
                 extend([(k, False) for k in reversed(kids)])
         else:
             on_leave(node)
+
+
+def visit_readonly(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """`root.visit(visitor)` for a visitor that only reads: same calls (`visit_X`, `leave_X`,
+    `on_visit`/`on_leave` overrides), same order, no copy of the tree. Trivia is skipped
+    unless the visitor has a method for one of its types (see SYNTAX_ONLY)."""
+    walk(root, visitor.on_visit, visitor.on_leave, skipped_types(dir(visitor)))

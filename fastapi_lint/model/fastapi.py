@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, Union
 import libcst as cst
 
 from fastapi_lint.model.imports import dotted_name, iter_block_statements
+from fastapi_lint.traverse import visit_readonly
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.context import ModuleContext
@@ -40,6 +41,12 @@ ROUTE_DECORATORS = frozenset(HTTP_METHODS + ("api_route", "websocket", "route", 
 ADD_ROUTE_METHODS = frozenset({"add_api_route", "add_route", "add_api_websocket_route", "add_websocket_route"})
 #: Starlette-style registrations: the endpoint takes a Request, FastAPI injects nothing.
 STARLETTE_STYLE = frozenset({"route", "websocket_route", "add_route", "add_websocket_route"})
+
+#: Strings one of which a module that registers routes contains (a second gate for rules
+#: that only matter for route inputs).
+ROUTE_TOKENS = (".get(", ".post(", ".put(", ".patch(", ".delete(", ".options(", ".head(", ".trace(",
+                ".api_route(", ".websocket(", ".route(", ".websocket_route(", "add_api_route", "add_route",
+                "add_api_websocket_route")
 
 DEPENDS = frozenset({
     "fastapi.Depends", "fastapi.Security", "fastapi.params.Depends", "fastapi.params.Security",
@@ -379,6 +386,22 @@ _BLOCKS = (cst.If, cst.Else, cst.Try, cst.ExceptHandler, cst.Finally, cst.For, c
            cst.Match if hasattr(cst, "Match") else cst.If)
 
 
+_CALL_TOKENS = ("Depends", "Security", "add_", "include_router", "FastAPI", "APIRouter", "Starlette", "Router",
+                "Middleware", "middleware")
+
+_KINDS: Dict[type, Tuple[bool, bool, bool]] = {}
+
+
+def _kind_of(cls: type) -> Tuple[bool, bool, bool]:
+    """(statement, conditional block, expression) for a node type; cached (libcst's node
+    classes are ABCs, whose isinstance checks are slow on a hot path)."""
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = _KINDS[cls] = (issubclass(cls, (cst.SimpleStatementLine, cst.BaseCompoundStatement)),
+                              issubclass(cls, _BLOCKS), issubclass(cls, cst.BaseExpression))
+    return kind
+
+
 class _Collector(cst.CSTVisitor):
     """Two passes: owners first (so a route above `app = FastAPI()` in a factory still counts),
     then routes, middleware, handlers, includes and Depends."""
@@ -397,14 +420,18 @@ class _Collector(cst.CSTVisitor):
         self.block_stack: List[cst.CSTNode] = []
         self.body_stack: List[cst.CSTNode] = []
         self.second_pass = False
+        source = model.ctx.source
+        #: Whether any call the second pass records (Depends, add_api_route, include_router,
+        #: add_middleware, add_event_handler, an app/router constructor) can occur in this module.
+        self.calls_possible = any(t in source for t in _CALL_TOKENS)
 
     def collect(self, module: cst.Module) -> None:
         # Names are resolved as the module sees them, wherever the main traversal is now.
         saved, self.ctx.scope_stack = self.ctx.scope_stack, [module]
         try:
-            module.visit(self)
+            visit_readonly(module, self)
             self.second_pass = True
-            module.visit(self)
+            visit_readonly(module, self)
         finally:
             self.ctx.scope_stack = saved
         m = self.model
@@ -443,17 +470,22 @@ class _Collector(cst.CSTVisitor):
 
     # ------------------------------------------------------------------ stacks
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        is_stmt, is_block, is_expr = _kind_of(type(node))
+        if is_stmt:
             self.stmt_stack.append(node)
-        if isinstance(node, _BLOCKS):
+        if is_block:
             self.block_stack.append((node, len(self.func_stack)))
-        return super().on_visit(node)
+        descend = super().on_visit(node)
+        # The first pass only binds names (assignments, parameters), and the second needs the
+        # calls inside expressions only if the module can hold one it looks for.
+        return descend and (not is_expr or (self.second_pass and self.calls_possible))
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         super().on_leave(original_node)
-        if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        is_stmt, is_block, _ = _kind_of(type(original_node))
+        if is_stmt:
             self.stmt_stack.pop()
-        if isinstance(original_node, _BLOCKS):
+        if is_block:
             self.block_stack.pop()
 
     def _scope(self) -> Optional[cst.FunctionDef]:
@@ -739,7 +771,7 @@ def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
                 found = True
             return not found
 
-    outer.visit(_V())
+    visit_readonly(outer, _V())
     return found
 
 
@@ -788,5 +820,5 @@ def function_awaits(func: Union[cst.FunctionDef]) -> bool:
         def visit_ClassDef(self, node: cst.ClassDef) -> bool:
             return False
 
-    func.body.visit(_V())
+    visit_readonly(func.body, _V())
     return found

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Union
 import libcst as cst
 
 from fastapi_lint.model.imports import dotted_name, iter_block_statements
+from fastapi_lint.traverse import visit_readonly
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.context import ModuleContext
@@ -380,7 +381,7 @@ def _results(func: cst.FunctionDef) -> List[cst.BaseExpression]:
         def visit_ClassDef(self, node: cst.ClassDef) -> bool:
             return False
 
-    func.body.visit(_V())
+    visit_readonly(func.body, _V())
     return out
 
 

@@ -60,6 +60,8 @@ class ProjectIndex:
         self.dependencies: Set[str] = set()
         self.depends_aliases: Set[str] = set()
         self._chains: Dict[str, Optional[List[str]]] = {}
+        #: rule code -> Rule.index_tokens(self), memoised by the engine's gate
+        self.gate_tokens: Dict[str, object] = {}
         self.classes: Dict[str, List[str]] = {}
         self.instances: Dict[str, str] = {}
         for s in summaries:

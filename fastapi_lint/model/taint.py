@@ -33,6 +33,7 @@ import libcst as cst
 from fastapi_lint.catalogs import security as cat
 from fastapi_lint.model.flow import module_assignments, unwrap_annotation
 from fastapi_lint.model.imports import dotted_name
+from fastapi_lint.traverse import visit_readonly
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.context import ModuleContext
@@ -251,7 +252,7 @@ class _FlowBuilder:
                         if node.left.evaluated_value in ("..", "/", "\\") and isinstance(target.comparator, cst.Name):
                             flow.checked.add(target.comparator.value)
 
-        test.visit(V())
+        visit_readonly(test, V())
 
     def small(self, small: cst.CSTNode, order: int, path: Tuple) -> None:
         if isinstance(small, cst.Assign):

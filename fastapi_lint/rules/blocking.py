@@ -54,6 +54,7 @@ class BlockingSleep(Rule):
     summary = "`time.sleep` (any import form or alias) in async context."
     fix = SAFE
     tokens = ("sleep",)
+    requires = ("async",)
     docs = """
     ## What it does
     Reports `time.sleep(...)` called in async context: the body of an `async def` route,
@@ -236,6 +237,7 @@ class BlockingHttpCall(_BlockingCallRule):
     what = "sync HTTP call"
     advice = "use a shared `httpx.AsyncClient` (created in the lifespan) and `await` it"
     tokens = _tokens("FPI102", ("http.client", "HTTPConnection", "Client", "Session"))
+    requires = ("async",)
     docs = """
     ## What it does
     Reports sync HTTP calls in async context: `requests.get/post/...`, methods of
@@ -276,6 +278,7 @@ class BlockingDatabaseCall(_BlockingCallRule):
     advice = ("use an async driver (asyncpg, aiosqlite, redis.asyncio, SQLAlchemy `AsyncSession`) "
               "or make the route a `def`")
     tokens = _tokens("FPI103", ("sqlalchemy", "sqlmodel", "pymongo", "redis", "Session", "psycopg"))
+    requires = ("async",)
     docs = """
     ## What it does
     Reports calls to sync database drivers in async context: `sqlite3`, `psycopg2`, sync
@@ -316,6 +319,7 @@ class BlockingFileIO(_BlockingCallRule):
     what = "file I/O"
     advice = "use `aiofiles` or `anyio.Path`, or offload with `run_in_threadpool`"
     tokens = ("open", "os.", "from os", "shutil", "Path", "glob", "pathlib")
+    requires = ("async",)
     docs = """
     ## What it does
     Reports file-system calls in async context: `open()`/`io.open()` and reads/writes on the
@@ -355,6 +359,7 @@ class BlockingSubprocess(_BlockingCallRule):
     what = "subprocess"
     advice = "use `asyncio.create_subprocess_exec` and `await` it"
     tokens = ("subprocess", "os.", "from os")
+    requires = ("async",)
     docs = """
     ## What it does
     Reports process management that waits in async context: `subprocess.run/call/
@@ -392,6 +397,7 @@ class BlockingCall(_BlockingCallRule):
     what = "blocking call"
     advice = "use the asyncio equivalent, or offload with `run_in_threadpool`"
     tokens = ("input", "socket", "smtplib", "ftplib", "queue", "Queue", "threading", "Thread", "Lock", "Event")
+    requires = ("async",)
     docs = """
     ## What it does
     Reports other calls that wait in async context: `input()`, `socket` connect/recv/send/
@@ -429,6 +435,7 @@ class OffloadEvaluatedTooEarly(Rule):
                "`loop.run_in_executor(None, f(x))`: the call runs on the loop before the offload.")
     fix = SAFE
     tokens = ("run_in_threadpool", "to_thread", "run_sync", "run_in_executor")
+    requires = ("async",)
     docs = """
     ## What it does
     Reports an offload function given the *result* of a call instead of a callable:
@@ -531,6 +538,19 @@ class BlockingCallInHelper(Rule):
     fix = "unsafe"
     tokens = ("async",)
     needs_index = True
+    requires = ("async",)
+
+    @classmethod
+    def index_tokens(cls, index):
+        """A file can only reach a blocking project helper by its name (or its class's name,
+        for a constructor that blocks)."""
+        names = set()
+        for q, f in index.functions.items():
+            if f.is_async or not index.blocking_chain(q):
+                continue
+            owner, _, name = q.rpartition(".")
+            names.add(owner.rpartition(".")[2] if name == "__init__" else name)
+        return frozenset(names)
     docs = """
     ## What it does
     Reports a call, in async context, to a sync function or method of the project that

@@ -21,6 +21,7 @@ from fastapi_lint.model.imports import dotted_name
 from fastapi_lint.model.index import FunctionSummary, ProjectIndex, project_index_for
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.rules.blocking import awaited, inside_generator_expression
+from fastapi_lint.traverse import visit_readonly
 
 # ---------------------------------------------------------------------------- model helpers
 
@@ -329,7 +330,7 @@ def _loads(ctx, func: cst.FunctionDef) -> Tuple[Dict[str, int], ...]:
             def leave_Lambda(self, node: cst.Lambda) -> None:
                 depth[0] -= 1
 
-        func.body.visit(_V())
+        visit_readonly(func.body, _V())
         return counts, returned, as_result, awaited_
 
     return ctx.memo(("coroutines.loads", id(func)), compute)
@@ -471,6 +472,11 @@ class CoroutineNotAwaited(_NotAwaited):
                "`async def`, or stored and never awaited, passed on or scheduled.")
     fix = SAFE
     needs_index = True
+
+    @classmethod
+    def index_tokens(cls, index):
+        """A file can only call a project coroutine function by one of their names."""
+        return frozenset(q.rpartition(".")[2] for q, f in index.functions.items() if f.facts.get("coroutine"))
     docs = """
     ## What it does
     Reports calls to the project's own `async def` functions and async methods whose coroutine
@@ -807,6 +813,7 @@ class AsyncioWaitCoroutines(Rule):
     fix = SAFE
     needs_index = True
     tokens = ("wait",)
+    requires = ("async",)
     docs = """
     ## What it does
     Reports `asyncio.wait(...)` whose first argument is a list, set or tuple literal, or a list
@@ -951,6 +958,7 @@ class CachedCoroutineFunction(Rule):
                "raises RuntimeError.")
     fix = "display-only"
     tokens = ("cache",)
+    requires = ("async",)
     docs = """
     ## What it does
     Reports `@functools.lru_cache`, `@functools.cache`, `@functools.cached_property` and
@@ -1004,6 +1012,7 @@ class NestedEventLoop(Rule):
     summary = "`asyncio.run`, `loop.run_until_complete`, `anyio.run` in async context."
     fix = "display-only"
     tokens = ("run",)
+    requires = ("async",)
     docs = """
     ## What it does
     Reports `asyncio.run(...)`, `anyio.run(...)`, `trio.run(...)` and
@@ -1079,13 +1088,13 @@ def sessions_used(ctx, expr: cst.BaseExpression) -> Set[str]:
     if isinstance(expr, cst.Call):
         # the callee's own name (`session.execute`) and every argument
         if isinstance(expr.func, cst.Attribute):
-            expr.func.value.visit(_V())
+            visit_readonly(expr.func.value, _V())
         elif not isinstance(expr.func, cst.Name):
-            expr.func.visit(_V())
+            visit_readonly(expr.func, _V())
         for arg in expr.args:
-            arg.value.visit(_V())
+            visit_readonly(arg.value, _V())
     else:
-        expr.visit(_V())
+        visit_readonly(expr, _V())
     return found
 
 
@@ -1106,6 +1115,7 @@ class ConcurrentSessionUse(Rule):
                "unsupported, fails or corrupts state depending on timing.")
     fix = UNSAFE
     tokens = ("gather", "TaskGroup", "create_task_group")
+    requires = ("async",)
     docs = """
     ## What it does
     Reports `asyncio.gather(...)` whose awaitables use the same `AsyncSession` object (by
@@ -1222,7 +1232,7 @@ class ConcurrentSessionUse(Rule):
                             used |= sessions_used(ctx, a.value)
                         groups[f.value.value].append(used)
 
-        node.body.visit(_V())
+        visit_readonly(node.body, _V())
         for tg, used in groups.items():
             name = _shared(used)
             if name is not None:

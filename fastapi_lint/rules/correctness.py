@@ -11,11 +11,12 @@ from fastapi_lint.catalogs.lifecycle import (BROAD_EXCEPTIONS, CORS_MIDDLEWARE, 
                                              NO_BODY_STATUS_NAMES, PASS_THROUGH_MIDDLEWARE, PATH_PARAM_FUNCTIONS,
                                              RESPONSE_CLASSES_PREFIXES, STATUS_MODULES, UPLOAD_FILE_ORIGINS)
 from fastapi_lint.diagnostics import DISPLAY_ONLY, UNSAFE
-from fastapi_lint.model.fastapi import (FastAPIModel, MiddlewareRegistration, Route, keyword, normalise_path,
+from fastapi_lint.model.fastapi import (ROUTE_TOKENS, FastAPIModel, MiddlewareRegistration, Route, keyword, normalise_path,
                                         path_parameters, positional, string_value)
 from fastapi_lint.model.imports import dotted_name
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.rules.lifecycle import remove_args
+from fastapi_lint.traverse import visit_readonly
 
 
 # ---------------------------------------------------------------------------- FPI501
@@ -129,7 +130,7 @@ class CorsMiddlewareNotOutermost(Rule):
                 if any(s is stmt for s in node.body):
                     found.append(list(node.body))
 
-        self.ctx.module.visit(_V())
+        visit_readonly(self.ctx.module, _V())
         return found[0] if found else None
 
     def _check_list(self, owner: str, regs: List[MiddlewareRegistration]) -> None:
@@ -176,7 +177,7 @@ def _reraises(handler: cst.ExceptHandler) -> bool:
         def visit_Lambda(self, node: cst.Lambda) -> bool:
             return False
 
-    handler.body.visit(_V())
+    visit_readonly(handler.body, _V())
     return found
 
 
@@ -331,7 +332,7 @@ class PathParameterMissing(Rule):
     summary = ("A `{param}` of the route path that no function parameter, alias, dependency or `**kwargs` "
                "receives.")
     fix = UNSAFE
-    tokens = ("{",)
+    tokens = ("/{", "\"{", "'{")
     needs_index = True
     docs = """
     ## What it does
@@ -598,7 +599,7 @@ def _returns(func: cst.FunctionDef) -> List[cst.Return]:
         def visit_ClassDef(self, node: cst.ClassDef) -> bool:
             return False
 
-    func.visit(_V())
+    visit_readonly(func, _V())
     return found
 
 
@@ -732,7 +733,7 @@ class DuplicateRoute(Rule):
     name = "duplicate-route"
     summary = "The same method and path registered twice on one app/router: the second is unreachable."
     fix = DISPLAY_ONLY
-    tokens = ("@", "add_api_route", "add_route", "add_api_websocket_route")
+    tokens = ROUTE_TOKENS
     docs = """
     ## What it does
     Reports a route whose method and path were already registered on the same app or
@@ -770,14 +771,24 @@ class DuplicateRoute(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         model = self.ctx.fastapi
-        seen: Dict[tuple, Route] = {}
-        for route in self._ordered(model.routes):
+        keyed = []
+        for route in model.routes:
             root, path = model.full_path(route)
             if path is None:
                 continue
             methods = ["WEBSOCKET"] if route.websocket else route.methods
-            for method in dict.fromkeys(methods):
-                key = (root, id(route.scope), id(route.block), method, normalise_path(path))
+            keys = [(root, id(route.scope), id(route.block), method, normalise_path(path))
+                    for method in dict.fromkeys(methods)]
+            keyed.append((route, path, keys))
+        all_keys = [k for _, _, keys in keyed for k in keys]
+        if len(set(all_keys)) == len(all_keys):
+            return  # no two registrations share a method and path: nothing to order
+        order = {id(r): i for i, r in enumerate(self._ordered([r for r, _, _ in keyed]))}
+        keyed.sort(key=lambda item: order[id(item[0])])
+        seen: Dict[tuple, Route] = {}
+        for route, path, keys in keyed:
+            for key in keys:
+                method = key[3]
                 first = seen.get(key)
                 if first is None:
                     seen[key] = route
@@ -797,7 +808,7 @@ class DuplicateRoute(Rule):
                 positions[id(node)] = len(positions)
                 return True
 
-        self.ctx.module.visit(_V())
+        visit_readonly(self.ctx.module, _V())
         model = self.ctx.fastapi
 
         def key(route: Route) -> int:

@@ -12,6 +12,7 @@ from fastapi_lint.diagnostics import DISPLAY_ONLY, UNSAFE
 from fastapi_lint.model.fastapi import APP_CLASSES, EventHandler, FastAPIModel, keyword
 from fastapi_lint.model.imports import dotted_name, iter_block_statements
 from fastapi_lint.registry import FixSpec, Rule, hint, register
+from fastapi_lint.traverse import visit_readonly
 
 ASYNCCONTEXTMANAGER = "contextlib.asynccontextmanager"
 
@@ -302,7 +303,7 @@ def _names(expr: cst.CSTNode) -> set:
         def visit_Name(self, node: cst.Name) -> None:
             found.add(node.value)
 
-    expr.visit(_V())
+    visit_readonly(expr, _V())
     return found
 
 
@@ -323,7 +324,7 @@ def _is_generator(func: cst.FunctionDef) -> bool:
         def visit_ClassDef(self, node: cst.ClassDef) -> bool:
             return False
 
-    func.visit(_V())
+    visit_readonly(func, _V())
     return found
 
 
@@ -520,7 +521,7 @@ class DependencyLeaksResource(Rule):
     name = "dependency-leaks-resource"
     summary = "A dependency that returns a new session/connection instead of yielding it and closing it."
     fix = UNSAFE
-    tokens = ("return",)
+    tokens = ("Session", "sessionmaker", "connect")
     docs = """
     ## What it does
     Reports a dependency (a function named in `Depends()`/`Security()`) that `return`s a

@@ -9,7 +9,7 @@ import libcst as cst
 
 from fastapi_lint.catalogs import security as cat
 from fastapi_lint.diagnostics import UNSAFE
-from fastapi_lint.model.fastapi import keyword, positional
+from fastapi_lint.model.fastapi import ROUTE_TOKENS, keyword, positional
 from fastapi_lint.model.taint import Unknown, literal_value
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 
@@ -362,6 +362,7 @@ class UserControlledFilePath(Rule):
                "without `basename`/`Path(...).name`/`secure_filename` or a `resolve()` + `is_relative_to` check.")
     fix = "display-only"
     tokens = ("filename", "open", "Path", "path", "FileResponse", "shutil", "remove", "unlink")
+    requires = ROUTE_TOKENS + ("UploadFile",)
     docs = """
     ## What it does
     Reports client input reaching a filesystem path inside a route: `UploadFile.filename`,
