@@ -15,9 +15,11 @@ import tempfile
 from typing import Dict, Optional
 
 from fastapi_lint.diagnostics import Diagnostic, FileResult
+from fastapi_lint.model.index import ModuleSummary
 from fastapi_lint.settings import Settings, display_path
 
 CACHE_DIR = ".fastapi_lint_cache"
+SUMMARIES_KEY = "__index_summaries__"
 
 
 class Cache:
@@ -34,13 +36,37 @@ class Cache:
         except (OSError, ValueError):
             self.entries = {}
 
-    @staticmethod
-    def _hash(path: str) -> Optional[str]:
-        try:
-            with open(path, "rb") as fh:
-                return hashlib.sha256(fh.read()).hexdigest()
-        except OSError:
+        self._hashes: Dict[str, Optional[str]] = {}
+        self._summaries: Dict[str, dict] = self.entries.pop(SUMMARIES_KEY, {}) \
+            if isinstance(self.entries.get(SUMMARIES_KEY), dict) else {}
+        self._summaries_used: Dict[str, dict] = {}
+
+    def _hash(self, path: str) -> Optional[str]:
+        """sha256 of the file's content, read once per run."""
+        key = os.path.abspath(path)
+        if key not in self._hashes:
+            try:
+                with open(path, "rb") as fh:
+                    self._hashes[key] = hashlib.sha256(fh.read()).hexdigest()
+            except OSError:
+                self._hashes[key] = None
+        return self._hashes[key]
+
+    # ---------------------------------------------------------------- index summaries
+    def get_summary(self, path: str) -> Optional[ModuleSummary]:
+        """The project-index summary of an unchanged file (summaries do not depend on settings)."""
+        entry = self._summaries.get(os.path.abspath(path))
+        if entry is None or entry.get("hash") != self._hash(path):
             return None
+        self._summaries_used[os.path.abspath(path)] = entry
+        return ModuleSummary.from_dict(entry["summary"])
+
+    def put_summary(self, path: str, summary: ModuleSummary) -> None:
+        digest = self._hash(path)
+        if digest is None:
+            return
+        self._summaries_used[os.path.abspath(path)] = {"hash": digest, "summary": summary.to_dict()}
+        self.dirty = True
 
     def get(self, path: str, index_digest: Optional[str] = None) -> Optional[FileResult]:
         entry = self.entries.get(os.path.abspath(path))
@@ -77,8 +103,11 @@ class Cache:
                 with open(gitignore, "w", encoding="utf-8") as fh:
                     fh.write("# Created by fastapi-lint automatically.\n*\n")
             fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
+            data = dict(self.entries)
+            # summaries of files no longer linted are dropped; results are kept per config file
+            data[SUMMARIES_KEY] = self._summaries_used or self._summaries
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self.entries, fh)
+                json.dump(data, fh)
             os.replace(tmp, self.file)
         except OSError:
             pass  # a read-only tree just runs uncached

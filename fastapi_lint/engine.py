@@ -531,14 +531,27 @@ def needs_index(settings: Settings) -> bool:
     return any(r.needs_index for code, r in all_rules().items() if code in settings.enabled)
 
 
-def build_index(paths: Sequence[str], settings: Settings) -> ProjectIndex:
-    return ProjectIndex(s for s in _map(_summary_work, paths, settings, None) if s is not None)
+def build_index(paths: Sequence[str], settings: Settings, cache=None) -> ProjectIndex:
+    """Summaries of every file (from the cache for unchanged ones), merged."""
+    summaries: Dict[str, Optional[ModuleSummary]] = {}
+    todo = []
+    for p in paths:
+        hit = cache.get_summary(p) if cache is not None else None
+        if hit is not None:
+            summaries[p] = hit
+        else:
+            todo.append(p)
+    for p, s in zip(todo, _map(_summary_work, todo, settings, None)):
+        summaries[p] = s
+        if cache is not None and s is not None:
+            cache.put_summary(p, s)
+    return ProjectIndex(s for s in (summaries[p] for p in paths) if s is not None)
 
 
 def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=None) -> RunResult:
     """Lint files (already discovered: see `discovery.discover`)."""
     settings = settings or Settings()
-    index = build_index(paths, settings) if needs_index(settings) else None
+    index = build_index(paths, settings, cache) if needs_index(settings) else None
     index_digest = index.digest() if index is not None else None
     run = RunResult()
     todo: List[str] = []

@@ -96,3 +96,27 @@ def test_index_summaries_from_ast_and_the_libcst_skeleton():
     assert set(skeleton.functions) == set(full.functions)
     assert skeleton.functions["pkg.svc.get_repo"].is_async and not skeleton.functions["pkg.svc.get_repo"].facts
     assert skeleton.classes == full.classes
+
+
+def test_index_summaries_of_unchanged_files_come_from_the_cache(tmp_path, monkeypatch):
+    from fastapi_lint import engine
+    from fastapi_lint.cache import Cache
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "svc.py").write_text("async def fetch():\n    return 1\n")
+    (tmp_path / "pkg" / "api.py").write_text("from .svc import fetch\n\n\nasync def route():\n    fetch()\n")
+    settings = Settings(root=str(tmp_path))
+    paths = [str(tmp_path / "pkg" / n) for n in ("__init__.py", "svc.py", "api.py")]
+    cache = Cache(settings)
+    first = engine.lint_paths(paths, settings, cache)
+    cache.save()
+    assert [d.code for d in first.diagnostics] == ["FPI201"]
+
+    summarized = []
+    real = engine._summary_work
+    monkeypatch.setattr(engine, "_summary_work", lambda p: summarized.append(p) or real(p))
+    (tmp_path / "pkg" / "api.py").write_text("from .svc import fetch\n\n\nasync def route():\n    await fetch()\n")
+    second = engine.lint_paths(paths, settings, Cache(settings))
+    assert second.diagnostics == []
+    assert summarized == [paths[2]], "only the changed file is summarised again"

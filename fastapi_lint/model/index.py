@@ -52,6 +52,24 @@ class ModuleSummary:
     #: (`service = UserService()` -> {"service": "pkg.mod.UserService"}).
     instances: Dict[str, str] = field(default_factory=dict)
 
+    def to_dict(self) -> Dict[str, object]:
+        """Plain JSON data (the cache stores summaries of unchanged files)."""
+        return {
+            "module": self.module, "path": self.path,
+            "functions": {q: [f.is_async, f.line, f.facts] for q, f in self.functions.items()},
+            "dependencies": sorted(self.dependencies), "imports": self.imports,
+            "depends_aliases": sorted(self.depends_aliases), "classes": self.classes, "instances": self.instances,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Dict) -> "ModuleSummary":
+        return cls(
+            data["module"], data["path"],
+            {q: FunctionSummary(q, a, line, dict(facts)) for q, (a, line, facts) in data["functions"].items()},
+            set(data["dependencies"]), dict(data["imports"]), set(data["depends_aliases"]),
+            {k: list(v) for k, v in data["classes"].items()}, dict(data["instances"]),
+        )
+
 
 class ProjectIndex:
     def __init__(self, summaries: Iterable[ModuleSummary] = ()) -> None:
