@@ -193,6 +193,8 @@ class FastAPIModel:
         self.middleware: List[MiddlewareRegistration] = []
         self.middleware_funcs: Set[int] = set()
         self.event_handlers: List[EventHandler] = []
+        #: names passed as `lifespan=` to an app or router constructor
+        self.lifespan_names: Set[str] = set()
         self.includes: List[IncludeRouter] = []
         #: module- and class-level functions by name (for endpoints and dependencies named elsewhere)
         self.functions: Dict[str, List[cst.FunctionDef]] = {}
@@ -218,6 +220,21 @@ class FastAPIModel:
     def is_endpoint(self, func: cst.FunctionDef) -> bool:
         """A route or a dependency: FastAPI calls it, awaiting it or running it in the threadpool."""
         return self.is_route(func) or self.is_dependency(func)
+
+    def is_lifecycle(self, func: cst.FunctionDef) -> bool:
+        """A lifespan function or a startup/shutdown handler: it runs before the app serves its
+        first request or after the last, so nothing waits on the event loop while it runs."""
+        if any(h.func is func for h in self.event_handlers):
+            return True
+        if func.asynchronous is None or not any(
+                (dotted_name(d.decorator) or "").endswith("asynccontextmanager") for d in func.decorators):
+            return False
+        name = func.name.value
+        if name in self.lifespan_names or "lifespan" in name.lower():
+            return True
+        params = [*func.params.posonly_params, *func.params.params]
+        ann = params[0].annotation if params else None
+        return ann is not None and self.ctx.qualname(ann.annotation) in APP_CLASSES
 
     def is_middleware(self, func: cst.FunctionDef) -> bool:
         """`@app.middleware("http")` functions and `dispatch` of BaseHTTPMiddleware subclasses."""
@@ -705,6 +722,9 @@ class _Collector(cst.CSTVisitor):
         """on_startup=/on_shutdown= handlers and middleware=[...] of an app/router construction."""
         m = self.model
         owner = self._owner_for_call(call)
+        lifespan = keyword(call, "lifespan")
+        if lifespan is not None and dotted_name(lifespan.value):
+            m.lifespan_names.add(dotted_name(lifespan.value).rpartition(".")[2])
         for event in EVENTS:
             arg = keyword(call, f"on_{event}")
             if arg is None:

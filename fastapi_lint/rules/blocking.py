@@ -47,8 +47,21 @@ def awaited(ctx, node: cst.Call, new_call: cst.Call) -> cst.Await:
     return cst.Await(expression=new_call.with_changes(lpar=(), rpar=()), lpar=lpar, rpar=rpar)
 
 
+class _OnRequestPath(Rule):
+    """FPI101-FPI106 and FPI110 report what stalls requests: not the body of a lifespan
+    function or a startup/shutdown handler, which run before the first request is served
+    and after the last (a blocking migration at startup delays startup, nothing else)."""
+
+    def report(self, node, message, fix=None) -> None:
+        func = self.ctx.enclosing_functiondef()
+        if func is not None and self.ctx.memo(("blocking.lifecycle", id(func)),
+                                              lambda: self.ctx.fastapi.is_lifecycle(func)):
+            return
+        super().report(node, message, fix)
+
+
 @register
-class BlockingSleep(Rule):
+class BlockingSleep(_OnRequestPath):
     code = "FPI101"
     name = "blocking-sleep"
     summary = "`time.sleep` (any import form or alias) in async context."
@@ -63,6 +76,8 @@ class BlockingSleep(Rule):
     `from time import sleep as pause`. Bodies of nested `def`, `lambda` and `class` are not
     async context (they run wherever they are called), and a name that is shadowed locally
     or belongs to another object (`self.time.sleep`, `clock.sleep`) is not `time.sleep`.
+    The body of a lifespan function or a startup/shutdown handler is not reported: it runs
+    before the first request is served or after the last.
 
     ## Why is this bad?
     An `async def` runs on the event loop, and `time.sleep` stops the whole thread: while
@@ -203,7 +218,7 @@ _FIX_SAFETY = """
     """
 
 
-class _BlockingCallRule(Rule):
+class _BlockingCallRule(_OnRequestPath):
     """FPI102-106: one catalogue, one analysis per call (memoised), one rule per kind."""
 
     what: ClassVar[str] = ""
@@ -246,6 +261,8 @@ class BlockingHttpCall(_BlockingCallRule):
     `httpx.get/post/...`, `urllib.request.urlopen`, `urllib3` pools and `http.client`
     connections. `httpx.AsyncClient` calls, awaited calls, and calls handed to an offload
     function are not reported.
+    The body of a lifespan function or a startup/shutdown handler is not reported: it runs
+    before the first request is served or after the last.
 
     ## Why is this bad?
     A sync HTTP call waits for the network on the event loop's thread: every other request
@@ -290,6 +307,8 @@ class BlockingDatabaseCall(_BlockingCallRule):
     `with SessionLocal() as db`) or from a sync `Depends` dependency that yields one.
     `AsyncSession`, `redis.asyncio`, `sessionmaker(class_=AsyncSession)` and awaited calls
     are not reported.
+    The body of a lifespan function or a startup/shutdown handler is not reported: it runs
+    before the first request is served or after the last.
 
     ## Why is this bad?
     A sync driver waits for the database on the event loop's thread: while a query runs,
@@ -328,6 +347,8 @@ class BlockingFileIO(_BlockingCallRule):
     parameters), `os` file-system calls (`listdir`, `remove`, `stat`, `makedirs`, ...), the
     I/O predicates of `os.path` (`exists`, `isfile`, `getsize`, ...; not pure string helpers
     like `os.path.join`) and `shutil.*`.
+    The body of a lifespan function or a startup/shutdown handler is not reported: it runs
+    before the first request is served or after the last.
 
     ## Why is this bad?
     Disk I/O blocks the thread; on network file systems, containers with throttled I/O or
@@ -366,6 +387,8 @@ class BlockingSubprocess(_BlockingCallRule):
     check_output/Popen/...`, `communicate()`/`wait()` on `Popen` objects, `os.system`,
     `os.popen`, `os.spawn*`, `os.wait*` and `os.posix_spawn*`.
     `asyncio.create_subprocess_exec/shell` are the async way and are not reported.
+    The body of a lifespan function or a startup/shutdown handler is not reported: it runs
+    before the first request is served or after the last.
 
     ## Why is this bad?
     Starting a process and waiting for it takes milliseconds to minutes; the event loop
@@ -405,6 +428,8 @@ class BlockingCall(_BlockingCallRule):
     `ftplib`, `queue.Queue.get/put` in their blocking form (`get(block=False)`,
     `get_nowait()` and `timeout=0` are fine), `threading.Thread.join`, and
     `Lock/Semaphore.acquire` and `Event.wait` in their blocking form.
+    The body of a lifespan function or a startup/shutdown handler is not reported: it runs
+    before the first request is served or after the last.
 
     ## Why is this bad?
     Each of them can wait indefinitely on the event loop's thread, freezing every request
@@ -530,7 +555,7 @@ def _commas(args: List[cst.Arg]) -> List[cst.Arg]:
 
 
 @register
-class BlockingCallInHelper(Rule):
+class BlockingCallInHelper(_OnRequestPath):
     code = "FPI110"
     name = "blocking-call-in-helper"
     summary = ("A call, in async context, to a project function or method that reaches an FPI101-106 call "
@@ -560,6 +585,8 @@ class BlockingCallInHelper(Rule):
     class of `self.repo` is known, `db.connection()` on a module-level instance of a project
     class. The message shows the chain, e.g. `load_settings() -> open()`. A helper handed to
     an offload function (`await run_in_threadpool(helper, x)`) is fine and not reported.
+    The body of a lifespan function or a startup/shutdown handler is not reported: it runs
+    before the first request is served or after the last.
 
     ## Why is this bad?
     The blocking call is one function away from the route, so reviews and flat API lists
