@@ -265,6 +265,7 @@ def _diagnostics(analysis: _Analysis, display: str, text: str, want_edits: bool,
     noqa = NoqaIndex(text)
     out: List[Diagnostic] = []
     seen = set()
+    batch: Optional[Dict[int, list]] = None
     for f in analysis.findings:
         r = analysis.positions.get(f.node) if analysis.positions is not None else None
         if r is None:
@@ -282,16 +283,63 @@ def _diagnostics(analysis: _Analysis, display: str, text: str, want_edits: bool,
         if f.fix is not None:
             edits = []
             if want_edits and f.fix.applicability != DISPLAY_ONLY:
-                fixed = apply_specs(analysis.module, [f.fix])
-                if fixed is None:
-                    f.fix = None  # would not parse: not offered at all
+                if batch is None:
+                    batch = _batch_edits(analysis)
+                if id(f.fix) in batch:
+                    edits = batch[id(f.fix)]
                 else:
-                    edits = text_edits(analysis.module.code, fixed.code)
+                    fixed = apply_specs(analysis.module, [f.fix])
+                    if fixed is None:
+                        f.fix = None  # would not parse: not offered at all
+                    else:
+                        edits = text_edits(analysis.module.code, fixed.code)
             if f.fix is not None:
                 fix = Fix(f.fix.applicability, f.fix.title, edits)
         out.append(Diagnostic(code, f.rule.name, f.message, display, r.start.line, r.start.column + 1,
                               r.end.line, r.end.column + 1, "error", fix))
     out.sort(key=Diagnostic.sort_key)
+    return out
+
+
+def _batch_edits(analysis: _Analysis) -> Dict[int, list]:
+    """Each fix's edits, from ONE application of all fixes that do not overlap (one transform,
+    one re-parse, one diff) instead of one per fix: a file with hundreds of fixable findings
+    stays linear. A diff hunk is given to the fix whose replaced node it falls in; fixes
+    whose hunks cannot be told apart are left out (the caller applies those one by one).
+    Shared imports: every fix that needs an import gets the edit that adds it."""
+    positions = analysis.positions
+    candidates = []
+    for f in sorted(analysis.findings, key=lambda f: _start(analysis, f)):
+        if f.fix is None or f.fix.applicability == DISPLAY_ONLY or not f.fix.replacements:
+            continue
+        candidates.append((f.fix, _spans(f.fix, positions)))
+    if len(candidates) < 2:
+        return {}
+    chosen = choose_non_overlapping(candidates)
+    fixed = apply_specs(analysis.module, chosen)
+    if fixed is None:
+        return {}
+    spans = {id(spec): [((a[0], a[1] + 1), (b[0], b[1] + 1)) for a, b in _spans(spec, positions)]
+             for spec in chosen}
+    owners: Dict[int, list] = {id(spec): [] for spec in chosen}
+    shared: List = []
+    for edit in text_edits(analysis.module.code, fixed.code):
+        start, end = (edit.line, edit.column), (edit.end_line, edit.end_column)
+        hits = [sid for sid, sp in spans.items() if any(a <= start and end <= b for a, b in sp)]
+        if len(hits) == 1:
+            owners[hits[0]].append(edit)
+        elif not hits:
+            shared.append(edit)  # an added import, outside every replaced node
+        else:
+            return {}
+    import_sets = {tuple(spec.imports) for spec in chosen if spec.imports}
+    if len(import_sets) > 1 or (shared and not import_sets):
+        return {}  # hunks outside the nodes that are not one shared import: go one by one
+    out: Dict[int, list] = {}
+    for spec in chosen:
+        own = owners[id(spec)]
+        if own:  # else its hunk merged with another's: left to the one-by-one path
+            out[id(spec)] = sorted(own + (shared if spec.imports else []), key=lambda e: (e.line, e.column))
     return out
 
 

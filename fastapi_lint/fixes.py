@@ -68,7 +68,15 @@ def text_edits(old: str, new: str) -> List[Edit]:
         a_offsets.append(a_offsets[-1] + len(line))
     edits: List[Edit] = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    opcodes = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "replace" and i2 - i1 == j2 - j1 and i2 - i1 > 1:
+            # as many lines replaced as added: one edit per line, so that fixes on
+            # neighbouring lines keep edits of their own
+            opcodes.extend(("replace", i1 + k, i1 + k + 1, j1 + k, j1 + k + 1) for k in range(i2 - i1))
+        else:
+            opcodes.append((tag, i1, i2, j1, j2))
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             continue
         old_chunk = "".join(a[i1:i2])

@@ -82,3 +82,15 @@ def test_fix_matches_golden_parses_and_is_idempotent(name, unsafe, golden):
     assert fixed == read(golden)
     again = lint_fixture(name, fixed, fix=True, unsafe_fixes=unsafe)
     assert again.fixed_source is None, "applying the fixes a second time must change nothing"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_json_edits_from_one_batch_equal_edits_fix_by_fix(name, monkeypatch):
+    """The engine computes every fix's edits from one application of all fixes; they must be
+    exactly the edits of applying each fix alone."""
+    from fastapi_lint import engine
+
+    batched = lint_fixture(name, want_edits=True, unsafe_fixes=True)
+    monkeypatch.setattr(engine, "_batch_edits", lambda analysis: {})
+    one_by_one = lint_fixture(name, want_edits=True, unsafe_fixes=True)
+    assert [d.to_dict() for d in batched.diagnostics] == [d.to_dict() for d in one_by_one.diagnostics]
