@@ -18,7 +18,7 @@ import traceback
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type, Union
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider

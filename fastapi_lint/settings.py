@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import FrozenSet, Optional, Sequence, Tuple
 
 from fastapi_lint import __version__
 from fastapi_lint.registry import all_rules

@@ -13,7 +13,7 @@ options/head/trace/api_route/websocket/route/websocket_route` decorator, and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Union
 
 import libcst as cst
 
-from fastapi_lint.model.imports import dotted_name, iter_block_statements
+from fastapi_lint.model.imports import dotted_name, find_param, iter_block_statements
 from fastapi_lint.traverse import visit_readonly
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -240,7 +240,7 @@ class _Resolver:
                     return None
                 continue
             if isinstance(scope, cst.FunctionDef):
-                param = _param(scope, name)
+                param = find_param(scope, name)
                 if param is not None:
                     t = unwrap_annotation(ctx, param.annotation.annotation) if param.annotation else None
                     if t is not None and t not in ("typing.Any", "builtins.object"):
@@ -389,17 +389,6 @@ def _is_annotation(v: object) -> bool:
     if isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], int):
         v = v[1]
     return isinstance(v, tuple) and v[0] == "ann"
-
-
-def _param(func: cst.FunctionDef, name: str) -> Optional[cst.Param]:
-    p = func.params
-    for param in (*p.posonly_params, *p.params, *p.kwonly_params):
-        if param.name.value == name:
-            return param
-    for param in (p.star_arg, p.star_kwarg):
-        if isinstance(param, cst.Param) and param.name.value == name:
-            return param
-    return None
 
 
 def origin_of(ctx: "ModuleContext", expr: cst.BaseExpression) -> Optional[str]:

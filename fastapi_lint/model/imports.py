@@ -178,3 +178,33 @@ def scope_bindings(body: Sequence[cst.CSTNode], current_module: Optional[str], i
     for name in declared_outer:
         bound.pop(name, None)
     return bound
+
+
+def find_param(func: Union[cst.FunctionDef, cst.Lambda], name: str) -> Optional[cst.Param]:
+    """The parameter of `func` called `name` (any kind: positional-only, keyword-only, *args, **kw)."""
+    p = func.params
+    for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+        if param.name.value == name:
+            return param
+    for param in (p.star_arg, p.star_kwarg):
+        if isinstance(param, cst.Param) and param.name.value == name:
+            return param
+    return None
+
+
+def own_nodes(func: cst.FunctionDef, types: tuple) -> List[cst.CSTNode]:
+    """Nodes of the given types in a function's own body: not inside nested defs, lambdas or classes."""
+    from fastapi_lint.traverse import visit_readonly
+
+    found: List[cst.CSTNode] = []
+
+    class _V(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, types):
+                found.append(node)
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not func:
+                return False
+            return True
+
+    visit_readonly(func, _V())
+    return found

@@ -32,7 +32,7 @@ import libcst as cst
 
 from fastapi_lint.catalogs import security as cat
 from fastapi_lint.model.flow import module_assignments, unwrap_annotation
-from fastapi_lint.model.imports import dotted_name
+from fastapi_lint.model.imports import dotted_name, find_param
 from fastapi_lint.traverse import visit_readonly
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -350,17 +350,6 @@ class TaintModel:
         return f"{kind} parameter" if kind in ("header", "cookie", "form", "body", "query") else "query parameter"
 
 
-def _param(func: cst.FunctionDef, name: str) -> Optional[cst.Param]:
-    p = func.params
-    for param in (*p.posonly_params, *p.params, *p.kwonly_params):
-        if param.name.value == name:
-            return param
-    for param in (p.star_arg, p.star_kwarg):
-        if isinstance(param, cst.Param) and param.name.value == name:
-            return param
-    return None
-
-
 def _is_constant_name(name: str) -> bool:
     return name.isupper() and any(c.isalpha() for c in name)
 
@@ -456,7 +445,7 @@ class _Evaluator:
             if t is not None:
                 return t.sanitised() if name in flow.checked else t
         if self.func is not None:
-            param = _param(self.func, name)
+            param = find_param(self.func, name)
             if param is not None:
                 t = self.parameter(param)
                 return t.sanitised() if flow is not None and name in flow.checked else t
@@ -480,7 +469,7 @@ class _Evaluator:
                 continue
             out = t if out is None else out | t
         if dominating is None and self.func is not None:
-            param = _param(self.func, name)
+            param = find_param(self.func, name)
             if param is not None:
                 p = self.parameter(param)
                 out = p if out is None else out | p
@@ -498,8 +487,8 @@ class _Evaluator:
             if d.kind == "aug":
                 prior_defs = self.flow.defs.get(name, [])
                 prior = self.reaching(name, [p for p in prior_defs if p is not d], here, depth + 1)
-                if prior is None and self.func is not None and _param(self.func, name) is not None:
-                    prior = self.parameter(_param(self.func, name))
+                if prior is None and self.func is not None and find_param(self.func, name) is not None:
+                    prior = self.parameter(find_param(self.func, name))
                 right = self.eval(d.value, here, depth + 1)
                 if isinstance(d.op, (cst.AddAssign, cst.ModuloAssign)):
                     return (prior or CONST).concat(right, d.node)
@@ -593,7 +582,7 @@ class _Evaluator:
         if isinstance(expr, cst.Name) and self.flow is not None:
             for d in self.flow.defs.get(expr.value, []):
                 if d.kind == "for" and isinstance(d.value, cst.Name) and self.func is not None:
-                    param = _param(self.func, d.value.value)
+                    param = find_param(self.func, d.value.value)
                     if param is not None and param.annotation is not None:
                         code = self.ctx.code_for(param.annotation.annotation)
                         if "UploadFile" in code and ("List" in code or "list" in code):
@@ -733,7 +722,7 @@ def literal_value(ctx: "ModuleContext", expr: cst.BaseExpression, depth: int = 0
                 if len(local) == 1 and isinstance(local[0], cst.BaseExpression):
                     return literal_value(ctx, local[0], depth + 1)
                 raise Unknown()
-            if _param(func, expr.value) is not None:
+            if find_param(func, expr.value) is not None:
                 raise Unknown()
         values = module_assignments(ctx).get(expr.value)
         if values and len(values) == 1 and isinstance(values[0], cst.BaseExpression):

@@ -8,12 +8,11 @@ from typing import Dict, List, Optional, Set, Tuple
 import libcst as cst
 
 from fastapi_lint.catalogs.lifecycle import (BROAD_EXCEPTIONS, CORS_MIDDLEWARE, HTTP_EXCEPTIONS,
-                                             NO_BODY_STATUS_NAMES, PASS_THROUGH_MIDDLEWARE, PATH_PARAM_FUNCTIONS,
-                                             RESPONSE_CLASSES_PREFIXES, STATUS_MODULES, UPLOAD_FILE_ORIGINS)
+                                             NO_BODY_STATUS_NAMES, PASS_THROUGH_MIDDLEWARE, RESPONSE_CLASSES_PREFIXES, STATUS_MODULES, UPLOAD_FILE_ORIGINS)
 from fastapi_lint.diagnostics import DISPLAY_ONLY, UNSAFE
 from fastapi_lint.model.fastapi import (ROUTE_TOKENS, FastAPIModel, MiddlewareRegistration, Route, keyword, normalise_path,
-                                        path_parameters, positional, string_value)
-from fastapi_lint.model.imports import dotted_name
+                                        path_parameters, string_value)
+from fastapi_lint.model.imports import dotted_name, own_nodes
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.rules.lifecycle import remove_args
 from fastapi_lint.traverse import visit_readonly
@@ -584,23 +583,7 @@ _LITERALS = (cst.Dict, cst.List, cst.Tuple, cst.Set, cst.SimpleString, cst.Conca
 
 
 def _returns(func: cst.FunctionDef) -> List[cst.Return]:
-    found: List[cst.Return] = []
-
-    class _V(cst.CSTVisitor):
-        def visit_Return(self, node: cst.Return) -> None:
-            found.append(node)
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is func
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-    visit_readonly(func, _V())
-    return found
+    return own_nodes(func, (cst.Return,))
 
 
 # ---------------------------------------------------------------------------- FPI505

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import libcst as cst
 
@@ -10,7 +10,7 @@ from fastapi_lint.catalogs.lifecycle import (ASYNC_SESSION_ORIGINS, CACHING_DECO
                                              CONNECTION_OPENERS, SESSION_ORIGINS)
 from fastapi_lint.diagnostics import DISPLAY_ONLY, UNSAFE
 from fastapi_lint.model.fastapi import APP_CLASSES, EventHandler, FastAPIModel, keyword
-from fastapi_lint.model.imports import dotted_name, iter_block_statements
+from fastapi_lint.model.imports import iter_block_statements, own_nodes
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.traverse import visit_readonly
 
@@ -308,24 +308,7 @@ def _names(expr: cst.CSTNode) -> set:
 
 
 def _is_generator(func: cst.FunctionDef) -> bool:
-    found = False
-
-    class _V(cst.CSTVisitor):
-        def visit_Yield(self, node: cst.Yield) -> None:
-            nonlocal found
-            found = True
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is func
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-    visit_readonly(func, _V())
-    return found
+    return bool(own_nodes(func, (cst.Yield,)))
 
 
 # ---------------------------------------------------------------------------- FPI402
