@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
-from fastapi_lint.model.imports import dotted_name, iter_block_statements
+from fastapi_lint.model.imports import dotted_name, iter_block_statements, own_nodes
 from fastapi_lint.traverse import visit_readonly
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -806,39 +806,9 @@ def _methods_of(node: Optional[cst.BaseExpression]) -> List[str]:
     return []
 
 
-def function_awaits(func: Union[cst.FunctionDef]) -> bool:
+def function_awaits(func: cst.FunctionDef) -> bool:
     """Whether an async def's own body has `await`, `async for` or `async with` (nested defs excluded)."""
-    found = False
+    return any(isinstance(n, cst.Await) or n.asynchronous is not None
+               for n in own_nodes(func.body, (cst.Await, cst.For, cst.With, cst.CompFor)))
 
-    class _V(cst.CSTVisitor):
-        def visit_Await(self, node: cst.Await) -> bool:
-            nonlocal found
-            found = True
-            return False
 
-        def visit_For(self, node: cst.For) -> None:
-            nonlocal found
-            if node.asynchronous is not None:
-                found = True
-
-        def visit_With(self, node: cst.With) -> None:
-            nonlocal found
-            if node.asynchronous is not None:
-                found = True
-
-        def visit_CompFor(self, node: cst.CompFor) -> None:
-            nonlocal found
-            if node.asynchronous is not None:
-                found = True
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-    visit_readonly(func.body, _V())
-    return found

@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Union
 
 import libcst as cst
 
-from fastapi_lint.model.imports import dotted_name, find_param, iter_block_statements
-from fastapi_lint.traverse import visit_readonly
+from fastapi_lint.model.imports import dotted_name, find_param, iter_block_statements, own_nodes
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.context import ModuleContext
@@ -361,28 +360,8 @@ def _method_by_id(cls: cst.ClassDef, ident: int) -> Optional[cst.FunctionDef]:
 
 def _results(func: cst.FunctionDef) -> List[cst.BaseExpression]:
     """The values a function returns or yields (not in nested functions)."""
-    out: List[cst.BaseExpression] = []
-
-    class _V(cst.CSTVisitor):
-        def visit_Return(self, node: cst.Return) -> None:
-            if node.value is not None:
-                out.append(node.value)
-
-        def visit_Yield(self, node: cst.Yield) -> None:
-            if isinstance(node.value, cst.BaseExpression):
-                out.append(node.value)
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-    visit_readonly(func.body, _V())
-    return out
+    return [n.value for n in own_nodes(func.body, (cst.Return, cst.Yield))
+            if isinstance(n.value, cst.BaseExpression)]
 
 
 def _is_annotation(v: object) -> bool:

@@ -192,8 +192,9 @@ def find_param(func: Union[cst.FunctionDef, cst.Lambda], name: str) -> Optional[
     return None
 
 
-def own_nodes(func: cst.FunctionDef, types: tuple) -> List[cst.CSTNode]:
-    """Nodes of the given types in a function's own body: not inside nested defs, lambdas or classes."""
+def own_nodes(root: cst.CSTNode, types: tuple) -> List[cst.CSTNode]:
+    """Nodes of the given types under `root` (a function, or a block) that belong to it: not
+    inside nested defs, lambdas or classes."""
     from fastapi_lint.traverse import visit_readonly
 
     found: List[cst.CSTNode] = []
@@ -202,9 +203,11 @@ def own_nodes(func: cst.FunctionDef, types: tuple) -> List[cst.CSTNode]:
         def on_visit(self, node: cst.CSTNode) -> bool:
             if isinstance(node, types):
                 found.append(node)
-            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not func:
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not root:
                 return False
             return True
 
-    visit_readonly(func, _V())
+    visit_readonly(root, _V())
     return found
+
+

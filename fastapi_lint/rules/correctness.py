@@ -162,22 +162,8 @@ def _reraises(handler: cst.ExceptHandler) -> bool:
     """A bare `raise`, or `raise <the caught name>`, anywhere in the handler's own body."""
     caught = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) \
         else None
-    found = False
-
-    class _V(cst.CSTVisitor):
-        def visit_Raise(self, node: cst.Raise) -> None:
-            nonlocal found
-            if node.exc is None or (caught and isinstance(node.exc, cst.Name) and node.exc.value == caught):
-                found = True
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-    visit_readonly(handler.body, _V())
-    return found
+    return any(node.exc is None or (caught and isinstance(node.exc, cst.Name) and node.exc.value == caught)
+               for node in own_nodes(handler.body, (cst.Raise,)))
 
 
 @register
