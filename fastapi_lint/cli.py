@@ -81,7 +81,7 @@ def check(paths, select, extend_select, ignore, fix, unsafe_fixes, diff, output_
             config=config_path,
             jobs=jobs,
         )
-        settings, _ = build_settings(opts)
+        settings, _ = build_settings(opts, paths=[stdin_filename] if stdin_filename else list(paths))
     except ConfigError as exc:
         _fail(str(exc))
 
@@ -112,7 +112,7 @@ def check(paths, select, extend_select, ignore, fix, unsafe_fixes, diff, output_
     fixed_total = sum(r.fixed_count for r in run.results)
 
     if diff:
-        code = _print_diff(run, use_stdin)
+        code = _print_diff(run, use_stdin, settings.unsafe_fixes)
         for err in run.errors:
             click.echo(f"error: {err}", err=True)
         sys.exit(EXIT_ERROR if run.errors else code)
@@ -158,6 +158,8 @@ def _lint_stdin(settings, stdin_filename: Optional[str]) -> RunResult:
     _STDIN_SOURCE[name] = data
     path = os.path.abspath(stdin_filename) if stdin_filename else "-"
     res = lint_bytes(data, path, settings, None, display=name)
+    if res.fixed_source is not None:
+        _STDIN_SOURCE[name] = res.fixed_source  # what is left is reported against the fixed text
     if settings.fix and not settings.diff:
         sys.stdout.buffer.write(res.fixed_source if res.fixed_source is not None else data)
         sys.stdout.buffer.flush()
@@ -190,7 +192,9 @@ def _report(diags: List[Diagnostic], run: RunResult, out: TextIO, fmt: str, stat
     rules = all_rules()
     if statistics:
         names = {c: r.name for c, r in rules.items()}
-        fixable = {c: r.fix in ("safe", "unsafe") for c, r in rules.items()}
+        # `[*]`: some of these problems would be fixed by `--fix` with the current settings
+        applicable = ("safe", "unsafe") if unsafe else ("safe",)
+        fixable = {d.code: True for d in diags if d.fix is not None and d.fix.applicability in applicable}
         out.write(report.render_statistics(diags, names, fixable))
         return
     if fmt == "json":
@@ -217,7 +221,7 @@ def _report(diags: List[Diagnostic], run: RunResult, out: TextIO, fmt: str, stat
             out.write(report.summary_line(diags, fixed, unsafe) + "\n")
 
 
-def _print_diff(run: RunResult, use_stdin: bool) -> int:
+def _print_diff(run: RunResult, use_stdin: bool, unsafe: bool = False) -> int:
     changed = 0
     fixes = 0
     for res in sorted(run.results, key=lambda r: r.path):
@@ -231,11 +235,13 @@ def _print_diff(run: RunResult, use_stdin: bool) -> int:
         sys.stdout.write(text)
         changed += 1
         fixes += res.fixed_count
+    more = 0 if unsafe else sum(1 for d in run.diagnostics if d.fix is not None and d.fix.applicability == "unsafe")
+    hint = f" ({more} more with --unsafe-fixes)" if more else ""
     if changed:
         click.echo(f"Would fix {fixes} {'problem' if fixes == 1 else 'problems'} in {changed} "
-                   f"{'file' if changed == 1 else 'files'}.", err=True)
+                   f"{'file' if changed == 1 else 'files'}{hint}.", err=True)
         return EXIT_FOUND
-    click.echo("No fixes available.", err=True)
+    click.echo(f"No fixes available{hint}.", err=True)
     return EXIT_OK
 
 
@@ -268,7 +274,7 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
-@main.command("rule")
+@main.command("rule", short_help="Print the documentation of a rule.")
 @click.argument("code")
 def rule_cmd(code: str) -> None:
     """Print the documentation of rule CODE (e.g. FPI101)."""
@@ -291,7 +297,7 @@ def rule_docs(rule) -> str:
     return "\n".join(head + body).rstrip() + "\n"
 
 
-@main.command("rules")
+@main.command("rules", short_help="List every rule.")
 @click.option("--format", "output_format", type=click.Choice(("text", "json", "markdown")), default="text")
 def rules_cmd(output_format: str) -> None:
     """List every rule: code, name, family, default on/off, fix."""
@@ -306,7 +312,8 @@ def rules_cmd(output_format: str) -> None:
         click.echo(rules_markdown_table(), nl=False)
         return
     for r in rules.values():
-        click.echo(f"{r.code}  {r.name:<36} {r.family():<12} {'on ' if r.default else 'off'}  {r.fix or '-'}")
+        fix = "hint" if r.fix == DISPLAY_ONLY else (r.fix or "-")
+        click.echo(f"{r.code}  {r.name:<36} {r.family():<12} {'on ' if r.default else 'off'}  {fix}")
 
 
 def rules_markdown_table() -> str:

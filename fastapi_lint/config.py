@@ -130,8 +130,20 @@ class CliOptions:
     jobs: Optional[int] = None
 
 
-def build_settings(cli: CliOptions, start: Optional[str] = None) -> Tuple[Settings, FileConfig]:
-    fc = load_config_file(cli.config) if cli.config else find_config(start)
+def build_settings(cli: CliOptions, start: Optional[str] = None,
+                   paths: Sequence[str] = ()) -> Tuple[Settings, FileConfig]:
+    """Settings from the CLI and the configuration: `--config`, else the nearest configured
+    pyproject.toml above the working directory, else the one above the first linted path
+    (`fastapi-lint check ../other-project` uses that project's configuration)."""
+    if cli.config:
+        fc = load_config_file(cli.config)
+    else:
+        fc = find_config(start)
+        first = next((p for p in paths if p != "-" and os.path.exists(p)), None)
+        if fc.path is None and first is not None:
+            near = find_config(first if os.path.isdir(first) else os.path.dirname(os.path.abspath(first)))
+            if near.path is not None:
+                fc = near
     v = fc.values
     select = cli.select if cli.select is not None else v.get("select")
     extend = list(v.get("extend-select", [])) + list(cli.extend_select)

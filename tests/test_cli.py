@@ -291,3 +291,32 @@ def test_version_and_module_entry_point(tmp_path):
     out = subprocess.run([sys.executable, "-m", "fastapi_lint", "--version"], capture_output=True, text=True,
                          cwd=str(tmp_path))
     assert out.returncode == 0 and out.stdout.startswith("fastapi-lint ")
+
+
+def test_config_of_the_linted_project_when_the_working_directory_has_none(run_cli, tmp_path):
+    write(tmp_path / "proj" / "pyproject.toml", '[tool.fastapi-lint]\nignore = ["FPI101"]\n')
+    write(tmp_path / "proj" / "app.py", BAD)
+    assert run_cli("-q", "proj")[0] == 0
+    assert os.path.isdir(tmp_path / "proj" / ".fastapi_lint_cache")
+
+
+def test_stdin_fix_reports_what_remains_against_the_fixed_text(run_cli):
+    source = BAD + "\n\nasync def other():\n    import requests\n    return requests.get('https://x')\n"
+    status, out, err = run_cli("--fix", "--stdin-filename", "app.py", "-", input=source)
+    assert "await asyncio.sleep(1)" in out
+    for line in err.splitlines():
+        if line.startswith("app.py:") and "FPI102" in line:
+            lineno = int(line.split(":")[1])
+            assert "requests.get" in out.splitlines()[lineno - 1]
+            break
+    else:
+        raise AssertionError(err)
+
+
+def test_statistics_marks_only_what_fix_would_fix(run_cli, tmp_path):
+    write(tmp_path / "app.py", "import requests\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                               "@app.get('/')\nasync def f():\n    return requests.get('https://x', timeout=5)\n")
+    _, out, _ = run_cli("--statistics", "--select", "FPI102", "app.py")
+    assert out.split() == ["1", "FPI102", "blocking-http-call"]  # its fix is unsafe: --fix alone does not apply it
+    _, out, _ = run_cli("--statistics", "--unsafe-fixes", "--select", "FPI102", "app.py")
+    assert out.split() == ["1", "FPI102", "[*]", "blocking-http-call"]

@@ -103,6 +103,13 @@ def literal(text: str) -> Taint:
     return Taint(text=text)
 
 
+#: Route inputs taken from the URL path. A plain `{name}` matches one segment: it cannot hold
+#: a `/` (Starlette routes on the decoded path, so `..%2F` does not match either); a
+#: `{name:path}` parameter can hold any number of segments, `../` included.
+PATH_SEGMENT_PARAMETER = "path parameter"
+PATH_CONVERTER_PARAMETER = "`:path` parameter"
+
+
 def hole(desc: str, user: bool = False, node: Optional[cst.CSTNode] = None, param: bool = False) -> Taint:
     return Taint(frozenset({desc}), frozenset({desc}) if user else frozenset(),
                  frozenset({id(node)}) if user and node is not None else frozenset(), frozenset(), "{}",
@@ -344,8 +351,10 @@ class TaintModel:
         if ann_type not in (None, "builtins.str") and not (ann_type or "").endswith(".Path"):
             return None  # models, Request, sessions, numbers...: not a raw string
         name = param.name.value
+        if any(r.path and "{" + name + ":path}" in r.path for r in routes):
+            return PATH_CONVERTER_PARAMETER
         if any(r.path and ("{" + name + "}" in r.path or "{" + name + ":" in r.path) for r in routes):
-            return "path parameter"
+            return PATH_SEGMENT_PARAMETER
         kind = (marker or "").rsplit(".", 1)[-1].lower()
         return f"{kind} parameter" if kind in ("header", "cookie", "form", "body", "query") else "query parameter"
 

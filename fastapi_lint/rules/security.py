@@ -10,7 +10,7 @@ import libcst as cst
 from fastapi_lint.catalogs import security as cat
 from fastapi_lint.diagnostics import UNSAFE
 from fastapi_lint.model.fastapi import ROUTE_TOKENS, keyword, positional
-from fastapi_lint.model.taint import Unknown, literal_value
+from fastapi_lint.model.taint import PATH_SEGMENT_PARAMETER, Unknown, literal_value
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 
 _SQL_START = re.compile(
@@ -372,7 +372,9 @@ class UserControlledFilePath(Rule):
     friends, or pathlib I/O methods. One report per input. Not reported when the value went
     through `os.path.basename`, `Path(...).name`/`.stem`/`.suffix` or `secure_filename`, when
     the path is checked with `resolve()` + `is_relative_to(...)` (or a `".." in name` test)
-    in the same function, and for parameters annotated with numbers, UUIDs or models.
+    in the same function, for parameters annotated with numbers, UUIDs or models, and for
+    plain `{name}` path parameters: they match one URL segment and cannot hold a `/` (a
+    `{name:path}` parameter can, and is reported).
 
     ## Why is this bad?
     Starlette passes the client's filename through untouched, and a query parameter is any
@@ -441,14 +443,16 @@ class UserControlledFilePath(Rule):
         if self._assigned_to_checked(node):
             return
         taint = ctx.taint.value(arg)
-        if not taint.user:
+        # a one-segment path parameter cannot carry `/`: it cannot leave the directory
+        user = {u for u in taint.user if not u.startswith(PATH_SEGMENT_PARAMETER + " ")}
+        if not user:
             return
         reported = ctx.memo("FPI303.reported", set)
         if taint.entries <= reported:
             return
         reported |= taint.entries
         where = "a path join" if sink == "/" else f"`{sink}()`"
-        self.report(node, f"{_describe(taint.user)} reaches {where}: a client can send `../` or an absolute path "
+        self.report(node, f"{_describe(user)} reaches {where}: a client can send `../` or an absolute path "
                           "to read, write or delete files outside the intended directory; keep only "
                           "`os.path.basename(...)` or check `resolve().is_relative_to(base)`",
                     hint("Use `os.path.basename`/`Path(...).name`, or `resolve()` + `is_relative_to(base)`"))
