@@ -23,10 +23,11 @@ def test_cross_module_helpers_are_reported_with_their_chain():
     found = sorted((os.path.basename(d.path), d.line, d.code, d.message.split(": ", 1)[1])
                    for d in run.diagnostics)
     assert found == [
-        ("api.py", 17, "FPI110", "Repo.load() -> fetch() -> read_settings() -> open()"),
-        ("api.py", 22, "FPI110", "read_settings() -> open()"),
-        ("api.py", 23, "FPI110", "fetch() -> read_settings() -> open()"),
-        ("api.py", 24, "FPI110", "Database.connection() -> subprocess.run()"),
+        ("api.py", 18, "FPI110", "Repo.load() -> fetch() -> read_settings() -> open()"),
+        ("api.py", 23, "FPI110", "read_settings() -> open()"),
+        ("api.py", 24, "FPI110", "fetch() -> read_settings() -> open()"),
+        ("api.py", 25, "FPI110", "Database.connection() -> subprocess.run()"),
+        ("api.py", 28, "FPI110", "Repo.directory() -> fetch() -> read_settings() -> open()"),
     ]
 
 

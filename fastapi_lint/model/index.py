@@ -113,16 +113,18 @@ class ProjectIndex:
             h.update(repr((name, self.instances[name])).encode())
         return h.hexdigest()[:16]
 
-    def function(self, qualname: Optional[str]) -> Optional[FunctionSummary]:
-        if not qualname:
+    def function(self, qualname: Optional[str], depth: int = 0) -> Optional[FunctionSummary]:
+        """The function or method `qualname` names, following re-exports: `pkg.func` and
+        `pkg.Class.method` where `pkg/__init__.py` imports `func`/`Class` from a submodule."""
+        if not qualname or depth > 5:
             return None
         found = self.functions.get(qualname)
         if found is None:
-            # `from pkg import func` where pkg/__init__.py re-exports func from a submodule
-            mod, _, name = qualname.rpartition(".")
-            summary = self.modules.get(mod)
-            if summary is not None and name in summary.imports and summary.imports[name] != qualname:
-                return self.function(summary.imports[name])
+            parts = qualname.split(".")
+            for i in range(len(parts) - 1, 0, -1):
+                target = self._reexported(".".join(parts[: i + 1]))
+                if target is not None:
+                    return self.function(".".join([target] + parts[i + 1:]), depth + 1)
         return found
 
     def is_dependency(self, qualname: str) -> bool:
