@@ -316,6 +316,8 @@ def _batch_edits(analysis: _Analysis) -> Dict[int, list]:
     if len(candidates) < 2:
         return {}
     chosen = choose_non_overlapping(candidates)
+    if any(spec.remove_imports for spec in chosen):
+        return {}  # whether an import goes depends on which fixes apply together: one by one
     fixed = apply_specs(analysis.module, chosen)
     if fixed is None:
         return {}

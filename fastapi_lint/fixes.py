@@ -31,18 +31,26 @@ def apply_specs(module: cst.Module, specs: Sequence[FixSpec]) -> Optional[cst.Mo
     """The module with every spec applied (they must not overlap), or None if it fails to parse."""
     replacements: Dict[int, object] = {}
     imports: List[Tuple[str, Optional[str], Optional[str]]] = []
+    unused: List[Tuple[str, Optional[str], Optional[str]]] = []
     for spec in specs:
         for node, new in spec.replacements.items():
             replacements[id(node)] = new
         imports.extend(spec.imports)
+        unused.extend(spec.remove_imports)
     try:
         new_module = module.visit(_Replacer(replacements)) if replacements else module
-        if imports:
+        if imports or unused:
             # Imported here: libcst.codemod pulls in libcst.matchers (0.2 s), which a run
             # answered from the cache, or with nothing to fix, never needs.
             from libcst.codemod import CodemodContext
-            from libcst.codemod.visitors import AddImportsVisitor
-
+            from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+        if unused:
+            # removed only where nothing uses the name any more (libcst checks the scopes)
+            context = CodemodContext()
+            for mod, obj, asname in unused:
+                RemoveImportsVisitor.remove_unused_import(context, mod, obj, asname)
+            new_module = RemoveImportsVisitor(context).transform_module(new_module)
+        if imports:
             context = CodemodContext()
             for mod, obj, asname in imports:
                 AddImportsVisitor.add_needed_import(context, mod, obj, asname)

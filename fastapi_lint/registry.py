@@ -50,11 +50,14 @@ class FixSpec:
         default_factory=dict
     )
     imports: List[ImportSpec] = field(default_factory=list)
+    #: Imports the fix may leave unused: removed when, after all fixes applied together,
+    #: nothing uses them (e.g. `import time` once every `time.sleep` became `asyncio.sleep`).
+    remove_imports: List[ImportSpec] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         assert self.applicability in (SAFE, UNSAFE, DISPLAY_ONLY), self.applicability
         if self.applicability == DISPLAY_ONLY:
-            assert not self.replacements and not self.imports
+            assert not self.replacements and not self.imports and not self.remove_imports
 
 
 def hint(title: str) -> FixSpec:

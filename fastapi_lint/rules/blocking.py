@@ -107,7 +107,8 @@ class BlockingSleep(_OnRequestPath):
 
     ## Fix safety
     Safe: the call becomes `await asyncio.sleep(<same arguments>)`, adding `import asyncio`
-    when it is missing (or using the name asyncio is already imported as). It suspends the
+    when it is missing (or using the name asyncio is already imported as), and removes the
+    `time`/`sleep` import when nothing uses it any more. It suspends the
     coroutine for the same time instead of blocking the thread; arguments and comments are
     kept. No fix is offered inside a generator expression (an `await` there would make it an
     async generator) or when the name `asyncio` is bound to something else.
@@ -139,7 +140,22 @@ class BlockingSleep(_OnRequestPath):
             alias, imports = "asyncio", [("asyncio", None, None)]
         new_call = node.with_changes(func=cst.Attribute(value=cst.Name(alias), attr=cst.Name("sleep")))
         return FixSpec(SAFE, "Replace with `await asyncio.sleep(...)`", {node: awaited(ctx, node, new_call)},
-                       imports)
+                       imports, remove_imports=self._import_of(node.func))
+
+    def _import_of(self, func: cst.BaseExpression) -> list:
+        """The module-level import the call went through (`from time import sleep as pause`,
+        `import time as t`): the fix removes it if nothing else uses it afterwards."""
+        head = func.value if isinstance(func, cst.Attribute) else func
+        if not isinstance(head, cst.Name):
+            return []
+        name = head.value
+        qual = self.ctx.bindings(self.ctx.module).get(name)
+        if qual is None or self.ctx.resolve_name(name) != qual:
+            return []  # not a module-level import, or shadowed here
+        if isinstance(func, cst.Attribute):  # `time.sleep` / `t.sleep`: the module import
+            return [(qual, None, name if name != qual.split(".")[0] else None)]
+        module, _, obj = qual.rpartition(".")
+        return [(module, obj, name if name != obj else None)]
 
 
 # ---------------------------------------------------------------------------- shared analysis
