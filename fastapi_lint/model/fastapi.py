@@ -199,7 +199,10 @@ class FastAPIModel:
         #: module- and class-level functions by name (for endpoints and dependencies named elsewhere)
         self.functions: Dict[str, List[cst.FunctionDef]] = {}
         self.classes: Dict[str, cst.ClassDef] = {}
-        _Collector(self).collect(ctx.module)
+        # Without one of these names the module builds no app or router, takes none as a
+        # parameter and passes nothing to Depends: every fact below would be empty.
+        if any(t in ctx.source for t in _CALL_TOKENS):
+            _Collector(self).collect(ctx.module)
 
     # ------------------------------------------------------------------ routes
     def routes_of(self, func: cst.FunctionDef) -> List[Route]:
