@@ -19,7 +19,10 @@ def run_cli(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
 
     def run(*args, input=None):
-        runner = CliRunner()
+        try:  # click < 8.2 mixes stderr into stdout unless told not to
+            runner = CliRunner(mix_stderr=False)
+        except TypeError:  # click >= 8.2: always separate
+            runner = CliRunner()
         result = runner.invoke(main, list(args), input=input, catch_exceptions=False)
         return result.exit_code, result.stdout, result.stderr
 
