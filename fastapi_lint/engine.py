@@ -166,6 +166,9 @@ def _index_tokens(rule: Type[Rule], index: Optional[ProjectIndex]) -> Optional[F
     return memo[rule.code]
 
 
+_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+
+
 class _Dispatcher(cst.CSTVisitor):
     """Runs every rule's visitor methods in one traversal, keeping the context's stacks.
 
@@ -201,7 +204,7 @@ class _Dispatcher(cst.CSTVisitor):
         stack = ctx.node_stack
         if stack:
             parent = stack[-1]
-            if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and node is parent.body:
+            if type(parent) in _SCOPES and node is parent.body:
                 ctx.scope_stack.append(parent)
         stack.append(node)
         handlers = self.visits.get(type(node).__name__)

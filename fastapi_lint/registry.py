@@ -114,11 +114,12 @@ class Rule:
 
     @classmethod
     def visitor_methods(cls) -> List[str]:
-        return [
-            name
-            for name in dir(cls)
-            if (name.startswith("visit_") or name.startswith("leave_")) and callable(getattr(cls, name))
-        ]
+        found = cls.__dict__.get("_visitor_methods")
+        if found is None:
+            found = [name for name in dir(cls)
+                     if (name.startswith("visit_") or name.startswith("leave_")) and callable(getattr(cls, name))]
+            cls._visitor_methods = found  # per class: subclasses compute their own
+        return found
 
 
 RULES: Dict[str, Type[Rule]] = {}

@@ -18,7 +18,7 @@ import ast
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -80,6 +80,7 @@ class ProjectIndex:
         self._chains: Dict[str, Optional[List[str]]] = {}
         #: rule code -> Rule.index_tokens(self), memoised by the engine's gate
         self.gate_tokens: Dict[str, object] = {}
+        self._memo: Dict[object, object] = {}
         self.classes: Dict[str, List[str]] = {}
         self.instances: Dict[str, str] = {}
         for s in summaries:
@@ -90,12 +91,24 @@ class ProjectIndex:
             self.modules[summary.module] = summary
         self.functions.update(summary.functions)
         self.dependencies |= summary.dependencies
-        self.depends_aliases |= getattr(summary, "depends_aliases", set())
-        self._chains = {}
+        self.depends_aliases |= summary.depends_aliases
+        self._chains, self._memo, self.gate_tokens = {}, {}, {}  # derived facts: recomputed
         self.classes.update(summary.classes)
         prefix = f"{summary.module}." if summary.module else ""
         for name, built in summary.instances.items():
             self.instances[prefix + name] = built
+
+    def memo(self, key: object, compute):
+        """A fact derived from the whole index (e.g. the names of every coroutine function),
+        computed once per index instead of once per linted file."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def coroutine_names(self) -> FrozenSet[str]:
+        """Last name parts of the project's coroutine functions and methods."""
+        return self.memo("coroutine_names", lambda: frozenset(
+            q.rpartition(".")[2] for q, f in self.functions.items() if f.facts.get("coroutine")))
 
     def digest(self) -> str:
         """Changes whenever any module's summary changes (cached results depend on it)."""

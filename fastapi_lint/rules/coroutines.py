@@ -205,8 +205,7 @@ def call_next_name(ctx) -> Optional[str]:
 
 def _coroutine_names(ctx) -> Set[str]:
     """Last name parts of the project's coroutine functions: a cheap filter before resolving receivers."""
-    return ctx.memo("coroutines.names", lambda: {
-        q.rpartition(".")[2] for q, f in project_index_for(ctx).functions.items() if f.facts.get("coroutine")})
+    return project_index_for(ctx).coroutine_names()
 
 
 def is_project_coroutine(ctx, call: cst.Call) -> Optional[str]:
@@ -476,7 +475,7 @@ class CoroutineNotAwaited(_NotAwaited):
     @classmethod
     def index_tokens(cls, index):
         """A file can only call a project coroutine function by one of their names."""
-        return frozenset(q.rpartition(".")[2] for q, f in index.functions.items() if f.facts.get("coroutine"))
+        return index.coroutine_names()
     docs = """
     ## What it does
     Reports calls to the project's own `async def` functions and async methods whose coroutine
