@@ -234,8 +234,12 @@ class OnEventHandler(Rule):
             lines.append("    yield")
         func_def = cst.parse_statement("\n".join(lines) + "\n")
         blank = 2 if scope is None else 1
+        body = ctx.module.body if scope is None else scope.body.body
+        first = bool(body) and body[0] is owner_stmt
+        # PEP 8 spacing around the new def (none above it when it opens its body)
         func_def = func_def.with_changes(leading_lines=[
-            l for l in owner_stmt.leading_lines if l.comment is None][:blank])
+            l for l in owner_stmt.leading_lines if l.comment is None][:blank] if first
+            else [cst.EmptyLine(indent=False)] * blank)
         new_call = append_kwarg(remove_args(call, ("on_startup", "on_shutdown")), "lifespan", cst.Name(lifespan))
         new_owner = owner_stmt.deep_replace(call, new_call)
         new_owner = new_owner.with_changes(
