@@ -7,8 +7,9 @@ frame stack up to date, so during a visitor call `ctx.in_async()`, `ctx.parent(n
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Union
 
 import libcst as cst
 
@@ -123,6 +124,21 @@ class ModuleContext:
         if name in BUILTIN_NAMES:
             return f"builtins.{name}"
         return None
+
+    @contextlib.contextmanager
+    def scopes(self, *scopes: Scope) -> Iterator[None]:
+        """Resolve names as seen from `scopes` (outermost first), wherever the traversal is now:
+        `with ctx.scopes(ctx.module): ...` answers as module-level code would."""
+        saved, self.scope_stack = self.scope_stack, list(scopes)
+        try:
+            yield
+        finally:
+            self.scope_stack = saved
+
+    def module_qualname(self, node: cst.BaseExpression) -> Optional[str]:
+        """`qualname` as the module's top level sees the name (locals do not shadow it)."""
+        with self.scopes(self.module):
+            return self.qualname(node)
 
     def qualname(self, node: cst.BaseExpression) -> Optional[str]:
         """Qualified name of a Name/Attribute chain: `t.sleep` -> `time.sleep` after `import time as t`."""

@@ -316,20 +316,12 @@ class FastAPIModel:
         return None
 
     def _is_depends(self, call: cst.Call) -> bool:
-        return isinstance(call.func, (cst.Name, cst.Attribute)) and self._module_qualname(call.func) in DEPENDS
-
-    def _module_qualname(self, expr: cst.BaseExpression) -> Optional[str]:
-        ctx = self.ctx
-        saved, ctx.scope_stack = ctx.scope_stack, [ctx.module]
-        try:
-            return ctx.qualname(expr)
-        finally:
-            ctx.scope_stack = saved
+        return isinstance(call.func, (cst.Name, cst.Attribute)) and self.ctx.module_qualname(call.func) in DEPENDS
 
     def _annotation_depends(self, ann: cst.BaseExpression, depth: int) -> Optional[cst.Call]:
         if depth > 5:
             return None
-        if isinstance(ann, cst.Subscript) and self._module_qualname(ann.value) in ANNOTATED:
+        if isinstance(ann, cst.Subscript) and self.ctx.module_qualname(ann.value) in ANNOTATED:
             for el in list(ann.slice)[1:]:
                 v = el.slice.value if isinstance(el.slice, cst.Index) else None
                 if isinstance(v, cst.Call) and self._is_depends(v):
@@ -396,7 +388,7 @@ class FastAPIModel:
 
 def _first_type(ann: cst.BaseExpression, model: FastAPIModel) -> Optional[cst.BaseExpression]:
     """`Annotated[Foo, Depends()]` -> Foo (Depends() with no argument uses the type)."""
-    if isinstance(ann, cst.Subscript) and model._module_qualname(ann.value) in ANNOTATED:
+    if isinstance(ann, cst.Subscript) and model.ctx.module_qualname(ann.value) in ANNOTATED:
         first = list(ann.slice)[0].slice
         return first.value if isinstance(first, cst.Index) else None
     return ann
@@ -447,13 +439,10 @@ class _Collector(cst.CSTVisitor):
 
     def collect(self, module: cst.Module) -> None:
         # Names are resolved as the module sees them, wherever the main traversal is now.
-        saved, self.ctx.scope_stack = self.ctx.scope_stack, [module]
-        try:
+        with self.ctx.scopes(module):
             visit_readonly(module, self)
             self.second_pass = True
             visit_readonly(module, self)
-        finally:
-            self.ctx.scope_stack = saved
         m = self.model
         for stmt in iter_block_statements(module.body):
             if isinstance(stmt, cst.FunctionDef):

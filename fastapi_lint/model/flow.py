@@ -298,12 +298,8 @@ class _Resolver:
                 return f"{t}()"
         found = set()
         for node in _results(func):
-            saved = ctx.scope_stack
-            ctx.scope_stack = [ctx.module, func]
-            try:
+            with ctx.scopes(ctx.module, func):
                 found.add(self.origin(node, depth + 1))
-            finally:
-                ctx.scope_stack = saved
         return found.pop() if len(found) == 1 else None
 
     def values_origin(self, values: List, depth: int, scope: object) -> Optional[str]:

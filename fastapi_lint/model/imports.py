@@ -211,3 +211,8 @@ def own_nodes(root: cst.CSTNode, types: tuple) -> List[cst.CSTNode]:
     return found
 
 
+
+
+def decorator_callee(dec: cst.Decorator) -> cst.BaseExpression:
+    """What a decorator names: `cache` for `@cache`, `lru_cache` for `@lru_cache(maxsize=1)`."""
+    return dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator

@@ -17,7 +17,7 @@ from fastapi_lint.catalogs import asyncio as catalog
 from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import DEPENDS, keyword, positional, string_value
 from fastapi_lint.model.flow import enclosing_class, function_assignments, local_classes, module_assignments
-from fastapi_lint.model.imports import dotted_name
+from fastapi_lint.model.imports import decorator_callee, dotted_name
 from fastapi_lint.model.index import FunctionSummary, ProjectIndex, project_index_for
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.rules.blocking import awaited, inside_generator_expression
@@ -993,7 +993,7 @@ class CachedCoroutineFunction(Rule):
         if node.asynchronous is None:
             return
         for dec in node.decorators:
-            d = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+            d = decorator_callee(dec)
             q = self.ctx.qualname(d) if isinstance(d, (cst.Name, cst.Attribute)) else None
             if q in catalog.COROUTINE_CACHES:
                 self.report(dec, f"`@{q.rpartition('.')[2]}` on `async def {node.name.value}` caches the "

@@ -258,20 +258,12 @@ class HttpExceptionSwallowed(Rule):
                         continue
                     for b in c.bases:
                         name = dotted_name(b.value)
-                        if name in out or (name and self._module_qualname(b.value) in HTTP_EXCEPTIONS):
+                        if name in out or (name and self.ctx.module_qualname(b.value) in HTTP_EXCEPTIONS):
                             out.add(c.name.value)
                             changed = True
             return out
 
         return self.ctx.memo("fpi502.subclasses", compute)
-
-    def _module_qualname(self, expr: cst.BaseExpression) -> Optional[str]:
-        ctx = self.ctx
-        saved, ctx.scope_stack = ctx.scope_stack, [ctx.module]
-        try:
-            return ctx.qualname(expr)
-        finally:
-            ctx.scope_stack = saved
 
     def _handlers_verdict(self, node: cst.Try) -> Optional[str]:
         """"ok" if an HTTPException handler (or a re-raising broad one) comes first, the broad

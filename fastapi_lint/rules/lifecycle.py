@@ -10,7 +10,7 @@ from fastapi_lint.catalogs.lifecycle import (ASYNC_SESSION_ORIGINS, CACHING_DECO
                                              CONNECTION_OPENERS, SESSION_ORIGINS)
 from fastapi_lint.diagnostics import DISPLAY_ONLY, UNSAFE
 from fastapi_lint.model.fastapi import APP_CLASSES, EventHandler, FastAPIModel, keyword
-from fastapi_lint.model.imports import iter_block_statements, own_nodes
+from fastapi_lint.model.imports import decorator_callee, iter_block_statements, own_nodes
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.traverse import visit_readonly
 
@@ -489,7 +489,7 @@ class ClientCreatedPerRequest(Rule):
         elif model.is_middleware(func):
             where = f"middleware `{func.name.value}`"
         elif model.is_dependency(func):
-            if any(ctx.qualname(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+            if any(ctx.qualname(decorator_callee(d))
                    in CACHING_DECORATORS for d in func.decorators):
                 return
             where = f"dependency `{func.name.value}`"
