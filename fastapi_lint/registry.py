@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, ClassVar, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING, ClassVar, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
 
-from fastapi_lint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE
+from fastapi_lint.diagnostics import APPLICABILITIES, DISPLAY_ONLY
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.context import ModuleContext
@@ -55,7 +55,7 @@ class FixSpec:
     remove_imports: List[ImportSpec] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        assert self.applicability in (SAFE, UNSAFE, DISPLAY_ONLY), self.applicability
+        assert self.applicability in APPLICABILITIES, self.applicability
         if self.applicability == DISPLAY_ONLY:
             assert not self.replacements and not self.imports and not self.remove_imports
 
@@ -150,5 +150,3 @@ def all_rules() -> Dict[str, Type[Rule]]:
 def get_rule(code: str) -> Optional[Type[Rule]]:
     return all_rules().get(code.upper())
 
-
-RuleFactory = Callable[["ModuleContext"], Rule]

@@ -97,7 +97,6 @@ UPLOAD_FILE_ORIGINS = frozenset({
     "starlette.datastructures.UploadFile()",
 })
 RESPONSE_CLASSES_PREFIXES = ("fastapi.responses.", "starlette.responses.", "fastapi.Response")
-PATH_PARAM_FUNCTIONS = frozenset({"fastapi.Path", "fastapi.params.Path", "fastapi.param_functions.Path"})
 #: status codes that carry no body: 1xx, 204, 304
 NO_BODY_STATUS_NAMES = ("HTTP_204_NO_CONTENT", "HTTP_304_NOT_MODIFIED", "HTTP_100_CONTINUE",
                         "HTTP_101_SWITCHING_PROTOCOLS", "HTTP_102_PROCESSING", "HTTP_103_EARLY_HINTS")

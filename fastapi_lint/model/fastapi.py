@@ -34,7 +34,6 @@ ROUTER_CLASSES = frozenset({
     "fastapi.routing.APIRouter",
     "starlette.routing.Router",
 })
-APP_OR_ROUTER = APP_CLASSES | ROUTER_CLASSES
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "trace")
 ROUTE_DECORATORS = frozenset(HTTP_METHODS + ("api_route", "websocket", "route", "websocket_route"))
@@ -430,7 +429,6 @@ class _Collector(cst.CSTVisitor):
         self.class_stack: List[cst.ClassDef] = []
         self.stmt_stack: List[cst.CSTNode] = []
         self.block_stack: List[cst.CSTNode] = []
-        self.body_stack: List[cst.CSTNode] = []
         self.second_pass = False
         source = model.ctx.source
         #: Whether any call the second pass records (Depends, add_api_route, include_router,
@@ -771,20 +769,6 @@ class _Collector(cst.CSTVisitor):
     def _add(self, route: Route) -> None:
         self.model.routes.append(route)
         self.model._routes_by_func.setdefault(id(route.func), []).append(route)
-
-
-def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-    found = False
-
-    class _V(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            nonlocal found
-            if node is inner:
-                found = True
-            return not found
-
-    visit_readonly(outer, _V())
-    return found
 
 
 def _methods_of(node: Optional[cst.BaseExpression]) -> List[str]:

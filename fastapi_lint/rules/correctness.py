@@ -421,7 +421,6 @@ class PathParameterMissing(Rule):
         return self._function_takes(model, target, name, seen, depth)
 
     def _param_call(self, param: cst.Param) -> Optional[cst.Call]:
-        ctx = self.ctx
         if isinstance(param.default, cst.Call):
             return param.default
         if param.annotation is not None and isinstance(param.annotation.annotation, cst.Subscript):
