@@ -26,6 +26,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from fastapi_lint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Diagnostic, FileResult, Fix
 from fastapi_lint.fixes import apply_specs, choose_non_overlapping, text_edits
 from fastapi_lint.model.context import ModuleContext
+from fastapi_lint.model.facts import FileFacts
 from fastapi_lint.model.index import ModuleSummary, ProjectIndex, module_name_for, summarize_text
 from fastapi_lint.noqa import NoqaIndex, code_matches, file_exemption
 from fastapi_lint.registry import FixSpec, Rule, all_rules
@@ -137,9 +138,11 @@ def rules_for(enabled: FrozenSet[str]) -> List[Type[Rule]]:
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex] = None) -> List[Type[Rule]]:
+def gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex] = None,
+         facts: Optional[FileFacts] = None) -> List[Type[Rule]]:
     """The rules that can report on this text: one of their tokens (or, with an index, one of
-    their index identifiers) appears, and one of their `requires` strings too."""
+    their index identifiers) appears, and one of their `requires` strings too; with the facts
+    of the scan pass, their `wants(facts, index)` holds."""
     out = []
     identifiers = None
     for r in rules:
@@ -152,6 +155,8 @@ def gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex] =
             if identifiers.isdisjoint(names):
                 continue
         elif r.tokens is not None and not any(t in text for t in r.tokens):
+            continue
+        if facts is not None and not r.wants(facts, index):
             continue
         out.append(r)
     return out
@@ -370,19 +375,20 @@ def _deep_recursion():
 
 
 def lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[ProjectIndex] = None,
-               display: Optional[str] = None) -> FileResult:
-    """Lint (and with settings.fix/diff, fix) one file's content."""
+               display: Optional[str] = None, facts: Optional[FileFacts] = None) -> FileResult:
+    """Lint (and with settings.fix/diff, fix) one file's content. `facts`: what the scan pass
+    read from this content with `ast` (then it is known to parse with CPython)."""
     display = display or display_path(path)
     try:
         with _deep_recursion():
-            return _lint_bytes(data, path, settings, index, display)
+            return _lint_bytes(data, path, settings, index, display, facts)
     except RecursionError:
         return FileResult(display, [_error_diag(display, SourceError(
             f"nested too deeply to analyse (more than {RECURSION_LIMIT} levels of recursion)"))])
 
 
 def _lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[ProjectIndex],
-                display: str) -> FileResult:
+                display: str, facts: Optional[FileFacts]) -> FileResult:
     result = FileResult(display)
     try:
         text, _ = decode_source(data)
@@ -392,9 +398,9 @@ def _lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proj
     skip, _ = file_exemption(text)
     if skip:
         return result
-    rule_classes = gate(rules_for(settings.enabled_for(path)), text, index)
+    rule_classes = gate(rules_for(settings.enabled_for(path)), text, index, facts)
     if not rule_classes:
-        if not quick_syntax_ok(text):
+        if facts is None and not quick_syntax_ok(text):
             try:
                 parse_source(data)
             except SourceError as exc:
@@ -448,13 +454,14 @@ def _lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proj
 
 def lint_text(text: str, path: str, settings: Settings, index: Optional[ProjectIndex] = None,
               display: Optional[str] = None, *, syntax_ok: bool = False,
-              inline_noqa: bool = True) -> FileResult:
+              inline_noqa: bool = True, facts: Optional[FileFacts] = None) -> FileResult:
     """Lint source that the caller has already read and decoded; never fixes.
 
     For hosts that own the file (the flake8 plugin): the text is parsed once, here, and the
     file is not read again. `syntax_ok` says the caller already knows CPython parses it (no
     second `ast` check for files the token gate skips); `inline_noqa=False` leaves `# noqa`
-    comments to the host (the file-level `# fastapi-lint: noqa` still applies).
+    comments to the host (the file-level `# fastapi-lint: noqa` still applies); `facts` are
+    the second gate's, read from the host's `ast` tree.
     """
     display = display or display_path(path)
     result = FileResult(display)
@@ -463,8 +470,8 @@ def lint_text(text: str, path: str, settings: Settings, index: Optional[ProjectI
     skip, _ = file_exemption(text)
     if skip:
         return result
-    rule_classes = gate(rules_for(settings.enabled_for(path)), text, index)
-    if not rule_classes and (syntax_ok or quick_syntax_ok(text)):
+    rule_classes = gate(rules_for(settings.enabled_for(path)), text, index, facts)
+    if not rule_classes and (syntax_ok or facts is not None or quick_syntax_ok(text)):
         return result
     try:
         module = parse_source(text)
@@ -486,11 +493,11 @@ def _start(analysis: _Analysis, finding) -> Tuple[int, int]:
 
 
 def lint_source(source, path: str = "<stdin>", settings: Optional[Settings] = None,
-                index: Optional[ProjectIndex] = None) -> FileResult:
-    """Lint a string or bytes as if it were the file at `path`."""
+                index: Optional[ProjectIndex] = None, facts: Optional[FileFacts] = None) -> FileResult:
+    """Lint a string or bytes as if it were the file at `path` (`facts`: see `lint_bytes`)."""
     if isinstance(source, str):
         source = source.encode("utf-8")
-    return lint_bytes(source, path, settings or Settings(), index, display=path)
+    return lint_bytes(source, path, settings or Settings(), index, display=path, facts=facts)
 
 
 def read_file(path: str) -> bytes:
@@ -507,14 +514,15 @@ def read_file(path: str) -> bytes:
         raise SourceError(f"cannot read file: {exc.strerror or exc}")
 
 
-def lint_file(path: str, settings: Settings, index: Optional[ProjectIndex] = None) -> FileResult:
+def lint_file(path: str, settings: Settings, index: Optional[ProjectIndex] = None,
+              facts: Optional[FileFacts] = None) -> FileResult:
     display = display_path(path)
     try:
         data = read_file(path)
     except SourceError as exc:
         return FileResult(display, [_error_diag(display, exc)])
     try:
-        return lint_bytes(data, path, settings, index, display)
+        return lint_bytes(data, path, settings, index, display, facts)
     except Exception:  # the engine itself failed on this file: report, go on
         return FileResult(display, errors=[f"{display}: internal error: "
                                            f"{traceback.format_exc(limit=-2).strip().splitlines()[-1]}"])
@@ -552,8 +560,9 @@ def _init_worker(settings: Settings, index: Optional[ProjectIndex]) -> None:
     _worker_state["index"] = index
 
 
-def _work(path: str) -> FileResult:
-    return lint_file(path, _worker_state["settings"], _worker_state["index"])  # type: ignore[arg-type]
+def _work(task: Tuple[str, Optional[FileFacts]]) -> FileResult:
+    path, facts = task
+    return lint_file(path, _worker_state["settings"], _worker_state["index"], facts)  # type: ignore[arg-type]
 
 
 def _summary_work(path: str) -> Optional[ModuleSummary]:
@@ -570,22 +579,38 @@ def worker_count(settings: Settings, n_files: int) -> int:
     return min(jobs, n_files)
 
 
-def _map(fn, paths: Sequence[str], settings: Settings, index: Optional[ProjectIndex]) -> list:
-    jobs = worker_count(settings, len(paths))
+def _map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex]) -> list:
+    jobs = worker_count(settings, len(tasks))
     if jobs <= 1:
         _init_worker(settings, index)
-        return [fn(p) for p in paths]
-    chunk = max(1, min(32, len(paths) // (jobs * 8)))
+        return [fn(t) for t in tasks]
+    chunk = max(1, min(32, len(tasks) // (jobs * 8)))
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, index)) as pool:
-        return list(pool.map(fn, paths, chunksize=chunk))
+        return list(pool.map(fn, tasks, chunksize=chunk))
 
 
 def needs_index(settings: Settings) -> bool:
     return any(r.needs_index for code, r in all_rules().items() if code in settings.enabled)
 
 
+def scan(paths: Sequence[str], settings: Settings, cache=None) -> Tuple[ProjectIndex, Dict[str, FileFacts]]:
+    """The scan pass: every file read with CPython's `ast` (or its summary taken from the
+    cache): the project index, and per file the facts of the second gate."""
+    summaries = _summaries(paths, settings, cache)
+    facts: Dict[str, FileFacts] = {}
+    for p, s in summaries.items():
+        if s is not None and s.gate_facts is not None:
+            facts[p] = s.gate_facts
+            s.gate_facts = None  # the index goes to every worker; each file's facts only to its own
+    return ProjectIndex(s for s in (summaries[p] for p in paths) if s is not None), facts
+
+
 def build_index(paths: Sequence[str], settings: Settings, cache=None) -> ProjectIndex:
     """Summaries of every file (from the cache for unchanged ones), merged."""
+    return scan(paths, settings, cache)[0]
+
+
+def _summaries(paths: Sequence[str], settings: Settings, cache) -> Dict[str, Optional[ModuleSummary]]:
     summaries: Dict[str, Optional[ModuleSummary]] = {}
     todo = []
     for p in paths:
@@ -598,13 +623,15 @@ def build_index(paths: Sequence[str], settings: Settings, cache=None) -> Project
         summaries[p] = s
         if cache is not None and s is not None:
             cache.put_summary(p, s)
-    return ProjectIndex(s for s in (summaries[p] for p in paths) if s is not None)
+    return summaries
 
 
 def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=None) -> RunResult:
     """Lint files (already discovered: see `discovery.discover`)."""
     settings = settings or Settings()
-    index = build_index(paths, settings, cache) if needs_index(settings) else None
+    index, facts = scan(paths, settings, cache)
+    if not needs_index(settings):
+        index = None
     index_digest = index.digest() if index is not None else None
     run = RunResult()
     todo: List[str] = []
@@ -615,7 +642,7 @@ def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=
             cached[p] = hit
         else:
             todo.append(p)
-    fresh = dict(zip(todo, _map(_work, todo, settings, index)))
+    fresh = dict(zip(todo, _map(_work, [(p, facts.get(p)) for p in todo], settings, index)))
     for p in paths:
         res = cached.get(p) or fresh[p]
         if cache is not None and p in fresh and not res.errors and res.fixed_source is None:

@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Iterator, Optional, Sequence, Tuple, Type
 
 from fastapi_lint import __version__
 from fastapi_lint.engine import lint_text
+from fastapi_lint.model.facts import file_facts
 from fastapi_lint.registry import all_rules
 from fastapi_lint.settings import Settings
 
@@ -42,8 +43,9 @@ class Plugin:
     _settings: ClassVar[Optional[Settings]] = None
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str = "<unknown>") -> None:
-        # `tree` is requested only so that flake8 runs us once per file, after its own parse
-        # succeeded (flake8 reports E999 itself otherwise); we do not use it.
+        # `tree` also means flake8 runs us once per file, after its own parse succeeded (flake8
+        # reports E999 itself otherwise); its facts are the engine's second gate.
+        self.tree = tree
         self.lines = lines
         self.filename = filename
 
@@ -75,8 +77,9 @@ class Plugin:
 
     def run(self) -> Iterator[Flake8Result]:
         text = "".join(self.lines)
+        facts = file_facts(self.tree) if isinstance(self.tree, ast.Module) else None
         result = lint_text(text, self.filename, self.settings(), None, self.filename,
-                           syntax_ok=True, inline_noqa=False)
+                           syntax_ok=True, inline_noqa=False, facts=facts)
         for err in result.errors:
             LOG.warning("fastapi-lint: %s", err)
         for d in result.diagnostics:

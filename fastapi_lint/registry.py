@@ -19,6 +19,7 @@ from fastapi_lint.diagnostics import APPLICABILITIES, DISPLAY_ONLY
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.context import ModuleContext
+    from fastapi_lint.model.facts import FileFacts
 
 FAMILIES = {
     "FPI0": "file",
@@ -91,6 +92,15 @@ class Rule:
         to matter (e.g. the names of the project's coroutine functions), replacing `tokens`.
         None: use `tokens`."""
         return None
+
+    @classmethod
+    def wants(cls, facts: "FileFacts", index: object) -> bool:
+        """The second gate, on what CPython's `ast` read from the file in the scan pass
+        (model/facts.py): False when nothing in the file can be what this rule reports, so the
+        file is not parsed by libcst for it. Must be a necessary condition of every report:
+        tests/test_gates.py checks that fixtures give the same findings without it. `index`
+        is the project index or None."""
+        return True
 
     def __init__(self, ctx: "ModuleContext") -> None:
         self.ctx = ctx

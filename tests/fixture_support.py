@@ -10,6 +10,7 @@ import os
 import re
 
 from fastapi_lint.engine import lint_source
+from fastapi_lint.model.facts import facts_of_source
 from fastapi_lint.settings import Settings, resolve_selection
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
@@ -50,10 +51,13 @@ def settings_for(name, **kw):
     return Settings(enabled=resolve_selection([selector_of(name)], [], []), **kw)
 
 
-def lint_fixture(name, source=None, **kw):
+def lint_fixture(name, source=None, gated=True, **kw):
+    """Lint a fixture as `check` does: through the second gate, with the facts the scan pass
+    would read (`gated=False`: without it, for tests/test_gates.py)."""
     source = read(name) if source is None else source
     path = os.path.join(FIXTURES, name)
-    return lint_source(source, path, settings_for(name, **kw))
+    facts = facts_of_source(source) if gated else None
+    return lint_source(source, path, settings_for(name, **kw), facts=facts)
 
 
 def reported(result):

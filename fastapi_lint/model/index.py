@@ -22,6 +22,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from fastapi_lint.model.facts import FileFacts, file_facts
 from fastapi_lint.model.imports import (dotted_name, iter_block_statements, resolve_relative_name,
                                          scope_bindings)
 
@@ -51,6 +52,9 @@ class ModuleSummary:
     #: Module-level instances: local name -> qualified name of the callable that built it
     #: (`service = UserService()` -> {"service": "pkg.mod.UserService"}).
     instances: Dict[str, str] = field(default_factory=dict)
+    #: The engine's second gate (model/facts.py), read from the same `ast` tree. Not part of
+    #: the index: the engine takes it out before the index is built and sent to workers.
+    gate_facts: Optional[FileFacts] = None
 
     def to_dict(self) -> Dict[str, object]:
         """Plain JSON data (the cache stores summaries of unchanged files)."""
@@ -59,6 +63,7 @@ class ModuleSummary:
             "functions": {q: [f.is_async, f.line, f.facts] for q, f in self.functions.items()},
             "dependencies": sorted(self.dependencies), "imports": self.imports,
             "depends_aliases": sorted(self.depends_aliases), "classes": self.classes, "instances": self.instances,
+            "gate_facts": self.gate_facts.to_data() if self.gate_facts is not None else None,
         }
 
     @classmethod
@@ -68,6 +73,7 @@ class ModuleSummary:
             {q: FunctionSummary(q, a, line, dict(facts)) for q, (a, line, facts) in data["functions"].items()},
             set(data["dependencies"]), dict(data["imports"]), set(data["depends_aliases"]),
             {k: list(v) for k, v in data["classes"].items()}, dict(data["instances"]),
+            FileFacts.from_data(data["gate_facts"]) if data.get("gate_facts") is not None else None,
         )
 
 
@@ -389,7 +395,7 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
     from fastapi_lint.model.blocking_index import add_blocking_facts
 
     tree = ast.parse(source)
-    summary = ModuleSummary(module_name, path)
+    summary = ModuleSummary(module_name, path, gate_facts=file_facts(tree))
     prefix = f"{module_name}." if module_name else ""
     statements = list(ast_block_statements(tree.body))
     for stmt in statements:

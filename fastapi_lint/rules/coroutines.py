@@ -476,6 +476,13 @@ class CoroutineNotAwaited(_NotAwaited):
     def index_tokens(cls, index):
         """A file can only call a project coroutine function by one of their names."""
         return index.coroutine_names()
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call, not awaited, by the name of a coroutine function of the project or of this
+        file, or by a second name given to one."""
+        names = facts.async_defs | index.coroutine_names() if index is not None else facts.async_defs
+        return not (names.isdisjoint(facts.unawaited_calls) and names.isdisjoint(facts.aliased))
     docs = """
     ## What it does
     Reports calls to the project's own `async def` functions and async methods whose coroutine

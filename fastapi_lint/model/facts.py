@@ -1,0 +1,216 @@
+"""What a file contains, read from CPython's `ast` in the scan pass: the facts of the engine's
+second gate.
+
+The first gate (`Rule.tokens`/`requires`) looks for strings in the text. It cannot tell
+`db_session` from `Session()` or `dispatch.x` in an import from a call to a coroutine named
+`dispatch`, so on a real project it lets most files through to libcst, whose parse costs
+about three times CPython's. The scan pass already parses every file with `ast` for the
+project index; these facts come from the same tree (one walk), and a rule's `wants(facts,
+index)` keeps a file away from libcst when nothing in it can be what the rule reports.
+
+The facts are over-approximations by construction: names of calls as they are spelled at the
+call (the last identifier of `a.b.c()`), wherever the call is. A rule's `wants` must be a
+necessary condition of every report it can make; `tests/test_gates.py` checks that every
+fixture and generated program gives the same findings with and without the gate.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, fields
+from typing import Dict, FrozenSet, List, Optional
+
+_IN_FUNCTION = 1
+_IN_ASYNC = 2
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: Pattern nodes that bind a name (Python 3.10+).
+_MATCH_CAPTURES = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar", "MatchMapping") if hasattr(ast, n))
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    #: Every identifier: names, attributes, imported names and their aliases, definitions,
+    #: parameters, keyword arguments.
+    names: FrozenSet[str]
+    #: Dotted names imported: `import a.b` -> "a.b", `from a.b import c` -> "a.b.c";
+    #: relative imports keep their dots (".models.User").
+    imports: FrozenSet[str]
+    #: The last identifier of every callee: `f()` -> "f", `a.b.c()` -> "c".
+    calls: FrozenSet[str]
+    #: The same, for calls that are not the operand of `await`.
+    unawaited_calls: FrozenSet[str]
+    #: The same, for calls outside any function body (module and class bodies, decorators,
+    #: default values).
+    module_calls: FrozenSet[str]
+    #: The same, for calls lexically inside an `async def` (nested functions included).
+    async_calls: FrozenSet[str]
+    #: The last identifier of every decorator (of its callee when it is a call).
+    decorators: FrozenSet[str]
+    #: Keyword argument names at calls (`status_code=`, `response_model=`).
+    keywords: FrozenSet[str]
+    #: Names that get a second name: imported `as` something else (`from m import save as s`
+    #: -> "save"), or assigned to another name (`s = repo.save` -> "save"). A call by the
+    #: new name reaches them although its spelling does not say so.
+    aliased: FrozenSet[str]
+    #: Names of the file's `async def`s (methods and nested ones included).
+    async_defs: FrozenSet[str]
+    #: An `async def`, `await`, `async for` or `async with` somewhere.
+    has_async: bool
+
+    def imports_any(self, prefixes) -> bool:
+        """Whether an import names one of these modules or something inside them
+        ("sqlalchemy" matches `import sqlalchemy.orm` and `from sqlalchemy.orm import Session`;
+        "sqlalchemy.orm.Session" matches `import sqlalchemy` and `from sqlalchemy import orm` too,
+        since the name can then be reached by attribute)."""
+        for imported in self.imports:
+            for prefix in prefixes:
+                if imported == prefix or imported.startswith(prefix + ".") or prefix.startswith(imported + "."):
+                    return True
+        return False
+
+    def to_data(self) -> List[object]:
+        return [sorted(v) if isinstance(v, frozenset) else v for v in (getattr(self, f.name) for f in fields(self))]
+
+    @classmethod
+    def from_data(cls, data: List[object]) -> "FileFacts":
+        return cls(*(frozenset(v) if isinstance(v, list) else v for v in data))
+
+
+def _terminal(expr: ast.expr) -> Optional[str]:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return None
+
+
+def file_facts(tree: ast.Module) -> FileFacts:
+    """One walk over the tree."""
+    names = set()
+    imports = set()
+    calls = set()
+    unawaited = set()
+    module_calls = set()
+    async_calls = set()
+    decorators = set()
+    keywords = set()
+    aliased = set()
+    async_defs = set()
+    has_async = False
+    awaited = set()
+    stack = [(tree, 0)]
+    pop, push = stack.pop, stack.append
+    iter_fields = ast.iter_fields
+    AST = ast.AST
+    while stack:
+        node, flags = pop()
+        kind = type(node)
+        if kind is ast.Name:
+            names.add(node.id)
+            continue
+        if kind is ast.Attribute:
+            names.add(node.attr)
+        elif kind is ast.Call:
+            name = _terminal(node.func)
+            if name is not None:
+                calls.add(name)
+                if id(node) not in awaited:
+                    unawaited.add(name)
+                if not flags & _IN_FUNCTION:
+                    module_calls.add(name)
+                if flags & _IN_ASYNC:
+                    async_calls.add(name)
+        elif kind is ast.keyword:
+            if node.arg:
+                names.add(node.arg)
+                keywords.add(node.arg)
+        elif kind is ast.Await:
+            has_async = True
+            if type(node.value) is ast.Call:
+                awaited.add(id(node.value))
+        elif kind is ast.arg:
+            names.add(node.arg)
+        elif kind in _FUNCTIONS or kind is ast.Lambda:
+            inner = flags | _IN_FUNCTION
+            if kind is not ast.Lambda:
+                names.add(node.name)
+                if kind is ast.AsyncFunctionDef:
+                    has_async = True
+                    async_defs.add(node.name)
+                    inner |= _IN_ASYNC
+                for d in node.decorator_list:
+                    target = d.func if isinstance(d, ast.Call) else d
+                    name = _terminal(target)
+                    if name is not None:
+                        decorators.add(name)
+                    push((d, flags))
+                if node.returns is not None:
+                    push((node.returns, flags))
+                for stmt in node.body:
+                    push((stmt, inner))
+            else:
+                push((node.body, inner))
+            push((node.args, flags))
+            continue
+        elif kind is ast.ClassDef:
+            names.add(node.name)
+            for d in node.decorator_list:
+                name = _terminal(d.func if isinstance(d, ast.Call) else d)
+                if name is not None:
+                    decorators.add(name)
+        elif kind is ast.ExceptHandler:
+            if node.name:
+                names.add(node.name)
+        elif kind is ast.Import:
+            for alias in node.names:
+                imports.add(alias.name)
+                names.update(alias.name.split("."))
+                if alias.asname:
+                    names.add(alias.asname)
+                    aliased.add(alias.name.rpartition(".")[2])
+            continue
+        elif kind is ast.ImportFrom:
+            base = "." * (node.level or 0) + (node.module or "")
+            if node.module:
+                names.update(node.module.split("."))
+            for alias in node.names:
+                imports.add(f"{base}.{alias.name}" if base and not base.endswith(".") else base + alias.name)
+                names.add(alias.name)
+                if alias.asname:
+                    names.add(alias.asname)
+                    aliased.add(alias.name)
+            continue
+        elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.NamedExpr:
+            name = _terminal(node.value) if node.value is not None else None
+            if name is not None:
+                aliased.add(name)
+        elif kind is ast.AsyncFor or kind is ast.AsyncWith:
+            has_async = True
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            names.update(node.names)
+        elif kind in _MATCH_CAPTURES:
+            for attr in ("name", "rest"):
+                captured = getattr(node, attr, None)
+                if captured:
+                    names.add(captured)
+        for _, value in iter_fields(node):
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, AST):
+                        push((item, flags))
+            elif isinstance(value, AST):
+                push((value, flags))
+    return FileFacts(frozenset(names), frozenset(imports), frozenset(calls), frozenset(unawaited),
+                     frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
+                     frozenset(aliased), frozenset(async_defs), has_async)
+
+
+def facts_of_source(source: str) -> Optional[FileFacts]:
+    try:
+        return file_facts(ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+FactsByPath = Dict[str, FileFacts]
