@@ -107,3 +107,34 @@ def test_facts_without_async():
     f = facts_of_source("def f():\n    return g()\n")
     assert not f.has_async and f.unawaited_calls == {"g"} and not f.module_calls
     assert facts_of_source("def f(:\n") is None
+
+
+def _statement_spans(source):
+    """(first, last) line of each top-level statement, decorators included."""
+    spans = []
+    for stmt in ast.parse(source).body:
+        first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+        spans.append((first, stmt.end_lineno))
+    return spans
+
+
+@pytest.mark.parametrize("name", sorted(n for n in PROGRAMS if not n.endswith(".fixed.py")))
+def test_each_finding_alone_does_not_depend_on_the_gate(name):
+    """A fixture with many positives opens the gate if any one of them does. Here each
+    top-level statement that has findings is kept alone: every other statement with findings
+    is removed (the rest stays as context), and the variant must still give the same findings
+    with and without the gate."""
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as fh:
+        source = fh.read()
+    path = os.path.join(FIXTURES, name)
+    lines = source.splitlines(keepends=True)
+    found = {d.line for d in lint_source(source, path, ALL).diagnostics}
+    spans = [s for s in _statement_spans(source) if any(s[0] <= ln <= s[1] for ln in found)]
+    for keep in spans:
+        drop = {ln for s in spans if s != keep for ln in range(s[0], s[1] + 1)}
+        variant = "".join(line for i, line in enumerate(lines, 1) if i not in drop)
+        facts = facts_of_source(variant)
+        if facts is None:
+            continue  # removing a statement broke the program (e.g. an emptied block)
+        assert _key(lint_source(variant, path, ALL, facts=facts)) == _key(lint_source(variant, path, ALL)), \
+            f"keeping lines {keep[0]}-{keep[1]}"

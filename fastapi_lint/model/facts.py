@@ -20,10 +20,22 @@ import ast
 from dataclasses import dataclass, fields
 from typing import Dict, FrozenSet, List, Optional
 
+from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, APP_CLASSES, HTTP_METHODS, ROUTE_DECORATORS,
+                                        ROUTER_CLASSES, normalise_path)
+
 _IN_FUNCTION = 1
 _IN_ASYNC = 2
+_IN_TRY = 4
+
+ROUTE_CALLS = ROUTE_DECORATORS | ADD_ROUTE_METHODS
+#: The one method a registration's name implies (others take `methods=`).
+_METHOD_OF = {**{m: m for m in HTTP_METHODS},
+              **dict.fromkeys(("websocket", "websocket_route", "add_api_websocket_route", "add_websocket_route"),
+                              "websocket")}
+OWNER_CLASSES = APP_CLASSES | ROUTER_CLASSES
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
 #: Pattern nodes that bind a name (Python 3.10+).
 _MATCH_CAPTURES = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar", "MatchMapping") if hasattr(ast, n))
 
@@ -57,6 +69,19 @@ class FileFacts:
     async_defs: FrozenSet[str]
     #: An `async def`, `await`, `async for` or `async with` somewhere.
     has_async: bool
+    #: Literal paths of route registrations: the first argument (or `path=`) of calls named
+    #: like FastAPI's route decorators and `add_*_route` methods.
+    route_paths: FrozenSet[str]
+    #: Two of those route registrations may collide: the same path once parameter names are
+    #: dropped, and the same method (or a registration whose methods are not in its name).
+    route_path_repeated: bool
+    #: Literal `prefix=` keyword arguments (`APIRouter(prefix=...)`, `include_router(..., prefix=...)`).
+    prefixes: FrozenSet[str]
+    #: What `raise` statements inside the body of a `try` with handlers raise: the last
+    #: identifier of the exception (or of its constructor call).
+    raised_in_try: FrozenSet[str]
+    #: Names of the file's classes.
+    classes: FrozenSet[str]
 
     def imports_any(self, prefixes) -> bool:
         """Whether an import names one of these modules or something inside them
@@ -69,6 +94,12 @@ class FileFacts:
                     return True
         return False
 
+    def registers_routes(self) -> bool:
+        """Whether a route can be registered: a call named like a route method or decorator,
+        and an import from which an app or router class can be reached (the FastAPI model only
+        knows owners built from, or annotated with, those classes)."""
+        return not self.calls.isdisjoint(ROUTE_CALLS) and self.imports_any(OWNER_CLASSES)
+
     def to_data(self) -> List[object]:
         return [sorted(v) if isinstance(v, frozenset) else v for v in (getattr(self, f.name) for f in fields(self))]
 
@@ -77,11 +108,30 @@ class FileFacts:
         return cls(*(frozenset(v) if isinstance(v, list) else v for v in data))
 
 
+def origin_qualnames(origins) -> FrozenSet[str]:
+    """The qualified names origin paths start from: "sqlite3.connect().cursor()" -> "sqlite3.connect"
+    (an origin is built from one of the module's imports, so `imports_any` of these is a
+    necessary condition of meeting the origin)."""
+    return frozenset(o.split("(", 1)[0] for o in origins)
+
+
+def last_parts(qualnames) -> FrozenSet[str]:
+    """"fastapi.HTTPException" -> "HTTPException": how a call or attribute spells the name."""
+    return frozenset(q.rpartition(".")[2] for q in qualnames)
+
+
 def _terminal(expr: ast.expr) -> Optional[str]:
     if isinstance(expr, ast.Name):
         return expr.id
     if isinstance(expr, ast.Attribute):
         return expr.attr
+    return None
+
+
+def _route_path(call: ast.Call) -> Optional[str]:
+    arg = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "path"), None)
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
     return None
 
 
@@ -98,6 +148,12 @@ def file_facts(tree: ast.Module) -> FileFacts:
     aliased = set()
     async_defs = set()
     has_async = False
+    route_paths = set()
+    normalised_paths: Dict[str, set] = {}
+    route_path_repeated = False
+    prefixes = set()
+    raised_in_try = set()
+    classes = set()
     awaited = set()
     stack = [(tree, 0)]
     pop, push = stack.pop, stack.append
@@ -115,6 +171,17 @@ def file_facts(tree: ast.Module) -> FileFacts:
             name = _terminal(node.func)
             if name is not None:
                 calls.add(name)
+                if name in ROUTE_CALLS:
+                    path = _route_path(node)
+                    if path is not None:
+                        route_paths.add(path)
+                        # same path and method: `get` and `post` of one path do not collide;
+                        # api_route/add_api_route (methods=...) may collide with any method
+                        method = _METHOD_OF.get(name, "*")
+                        seen = normalised_paths.setdefault(normalise_path(path), set())
+                        if method in seen or (seen and (method == "*" or "*" in seen)):
+                            route_path_repeated = True
+                        seen.add(method)
                 if id(node) not in awaited:
                     unawaited.add(name)
                 if not flags & _IN_FUNCTION:
@@ -125,6 +192,8 @@ def file_facts(tree: ast.Module) -> FileFacts:
             if node.arg:
                 names.add(node.arg)
                 keywords.add(node.arg)
+                if node.arg == "prefix" and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    prefixes.add(node.value.value)
         elif kind is ast.Await:
             has_async = True
             if type(node.value) is ast.Call:
@@ -155,6 +224,7 @@ def file_facts(tree: ast.Module) -> FileFacts:
             continue
         elif kind is ast.ClassDef:
             names.add(node.name)
+            classes.add(node.name)
             for d in node.decorator_list:
                 name = _terminal(d.func if isinstance(d, ast.Call) else d)
                 if name is not None:
@@ -175,6 +245,9 @@ def file_facts(tree: ast.Module) -> FileFacts:
             if node.module:
                 names.update(node.module.split("."))
             for alias in node.names:
+                if alias.name == "*":  # everything the module has: as if the module were imported
+                    imports.add(base)
+                    continue
                 imports.add(f"{base}.{alias.name}" if base and not base.endswith(".") else base + alias.name)
                 names.add(alias.name)
                 if alias.asname:
@@ -185,6 +258,20 @@ def file_facts(tree: ast.Module) -> FileFacts:
             name = _terminal(node.value) if node.value is not None else None
             if name is not None:
                 aliased.add(name)
+        elif kind in _TRIES:
+            if node.handlers:
+                for stmt in node.body:
+                    push((stmt, flags | _IN_TRY))
+                for part in (node.handlers, node.orelse, node.finalbody):
+                    for stmt in part:
+                        push((stmt, flags))
+                continue
+        elif kind is ast.Raise:
+            if flags & _IN_TRY and node.exc is not None:
+                exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                name = _terminal(exc)
+                if name is not None:
+                    raised_in_try.add(name)
         elif kind is ast.AsyncFor or kind is ast.AsyncWith:
             has_async = True
         elif kind is ast.Global or kind is ast.Nonlocal:
@@ -203,7 +290,8 @@ def file_facts(tree: ast.Module) -> FileFacts:
                 push((value, flags))
     return FileFacts(frozenset(names), frozenset(imports), frozenset(calls), frozenset(unawaited),
                      frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
-                     frozenset(aliased), frozenset(async_defs), has_async)
+                     frozenset(aliased), frozenset(async_defs), has_async, frozenset(route_paths),
+                     route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(classes))
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:

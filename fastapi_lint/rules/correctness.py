@@ -12,11 +12,14 @@ from fastapi_lint.catalogs.lifecycle import (BROAD_EXCEPTIONS, CORS_MIDDLEWARE, 
 from fastapi_lint.diagnostics import DISPLAY_ONLY, UNSAFE
 from fastapi_lint.model.fastapi import (ROUTE_TOKENS, FastAPIModel, MiddlewareRegistration, Route, keyword, normalise_path,
                                         path_parameters, string_value)
+from fastapi_lint.model.facts import last_parts, origin_qualnames
 from fastapi_lint.model.imports import dotted_name, own_nodes
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.rules.lifecycle import remove_args
 from fastapi_lint.traverse import visit_readonly
 
+
+_HTTP_EXCEPTION_NAMES = last_parts(HTTP_EXCEPTIONS)
 
 # ---------------------------------------------------------------------------- FPI501
 
@@ -174,6 +177,15 @@ class HttpExceptionSwallowed(Rule):
                "does not re-raise it.")
     fix = DISPLAY_ONLY
     tokens = ("HTTPException", "WebSocketException")
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A `raise` in a `try` body of an HTTP exception (reached from an import) or of a
+        class of this file (a local subclass of one)."""
+        if not facts.raised_in_try or not facts.imports_any(HTTP_EXCEPTIONS):
+            return False
+        names = _HTTP_EXCEPTION_NAMES | facts.classes
+        return not (facts.raised_in_try.isdisjoint(names) and facts.aliased.isdisjoint(_HTTP_EXCEPTION_NAMES))
     docs = """
     ## What it does
     Reports `raise HTTPException(...)` (FastAPI's or Starlette's, and subclasses defined in
@@ -311,6 +323,11 @@ class PathParameterMissing(Rule):
     fix = UNSAFE
     tokens = ("/{", "\"{", "'{")
     needs_index = True
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A route registered with a literal path, or under a literal prefix, that has a `{`."""
+        return facts.registers_routes() and any("{" in p for p in facts.route_paths | facts.prefixes)
     docs = """
     ## What it does
     Reports a route whose path (including a router `prefix=` known in the module) has a
@@ -481,6 +498,10 @@ class BodyOnNoContentStatus(Rule):
                "or a returned value.")
     fix = DISPLAY_ONLY
     tokens = ("204", "304", "HTTP_1", "HTTP_204", "HTTP_304", "status_code=1")
+
+    @classmethod
+    def wants(cls, facts, index):
+        return facts.registers_routes()
     docs = """
     ## What it does
     Reports a route declared with `status_code=204`, `304` or `1xx` (literal or
@@ -572,6 +593,11 @@ class UploadReadUnbounded(Rule):
     summary = "`await file.read()` with no size on an `UploadFile`: the whole upload in memory."
     fix = DISPLAY_ONLY
     tokens = ("UploadFile",)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """`.read()` on an UploadFile, which only an import of the class can give."""
+        return "read" in facts.calls and facts.imports_any(origin_qualnames(UPLOAD_FILE_ORIGINS))
     docs = """
     ## What it does
     Reports `await file.read()` (no size argument, or `-1`) where `file` is an `UploadFile`
@@ -634,6 +660,10 @@ class RedundantResponseModel(Rule):
     summary = "`response_model=` equal to the return annotation."
     fix = UNSAFE
     tokens = ("response_model",)
+
+    @classmethod
+    def wants(cls, facts, index):
+        return "response_model" in facts.keywords and facts.registers_routes()
     docs = """
     ## What it does
     Reports `response_model=X` on a route whose return annotation is also `X` (compared as
@@ -694,6 +724,12 @@ class DuplicateRoute(Rule):
     summary = "The same method and path registered twice on one app/router: the second is unreachable."
     fix = DISPLAY_ONLY
     tokens = ROUTE_TOKENS
+
+    @classmethod
+    def wants(cls, facts, index):
+        """Two literal route paths equal once parameter names are dropped, or a literal
+        `prefix=` that can make two different literals one full path."""
+        return facts.registers_routes() and (facts.route_path_repeated or bool(facts.prefixes))
     docs = """
     ## What it does
     Reports a route whose method and path were already registered on the same app or
