@@ -32,21 +32,6 @@ _SESSION_FACTORIES = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.s
 _OFFLOAD_METHODS = frozenset(k[1:] for k in OFFLOAD if k.startswith("."))
 
 
-def _calls(func) -> List[ast.Call]:
-    """Calls in a function's own body (not nested defs/lambdas/classes, not offloaded callables)."""
-    out: List[ast.Call] = []
-    stack = list(func.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        if isinstance(node, ast.Call):
-            out.append(node)
-        stack.extend(ast.iter_child_nodes(node))
-    out.sort(key=lambda c: (c.lineno, c.col_offset))
-    return out
-
-
 class _Scope:
     def __init__(self, names: Dict[str, list], params: Dict[str, Optional[ast.expr]],
                  parent: Optional["_Scope"] = None) -> None:
@@ -313,8 +298,9 @@ def _as_function(callee: str) -> str:
     return callee
 
 
-def add_blocking_facts(summary, tree: ast.Module, is_package: bool) -> None:
-    """Fill `facts["blocks"]`/`facts["calls"]` of the summary's sync functions, and its instances."""
+def add_blocking_facts(summary, tree: ast.Module, is_package: bool, bodies: Dict[int, "OwnBody"]) -> None:
+    """Fill `facts["blocks"]`/`facts["calls"]` of the summary's sync functions, and its instances.
+    `bodies`: the calls of each function's own body, from `file_facts`."""
     flow = _AstFlow(tree, summary.module, is_package)
     prefix = flow.prefix
 
@@ -327,7 +313,7 @@ def add_blocking_facts(summary, tree: ast.Module, is_package: bool) -> None:
             return  # @sync_compatible, @async_dispatch(...), @some_executor: what it does is unknown
         scope = flow.scope_of(func, cls)
         calls: List[str] = []
-        for call in _calls(func):
+        for call in bodies[id(func)].calls:
             callee = flow.origin(call.func, scope)
             if not callee:
                 continue

@@ -135,8 +135,21 @@ def _route_path(call: ast.Call) -> Optional[str]:
     return None
 
 
-def file_facts(tree: ast.Module) -> FileFacts:
-    """One walk over the tree."""
+class OwnBody:
+    """What a function's own body holds (not nested functions, lambdas or classes, nor its
+    decorators, defaults and annotations): read by the project index in the same walk."""
+
+    __slots__ = ("calls", "yields", "nested")
+
+    def __init__(self) -> None:
+        self.calls: List[ast.Call] = []
+        self.yields = False
+        self.nested = False
+
+
+def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) -> FileFacts:
+    """One walk over the tree. With `bodies`, also fills it: id(def node) -> its OwnBody
+    (calls in source order)."""
     names = set()
     imports = set()
     calls = set()
@@ -155,12 +168,12 @@ def file_facts(tree: ast.Module) -> FileFacts:
     raised_in_try = set()
     classes = set()
     awaited = set()
-    stack = [(tree, 0)]
+    stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
     iter_fields = ast.iter_fields
     AST = ast.AST
     while stack:
-        node, flags = pop()
+        node, flags, own = pop()
         kind = type(node)
         if kind is ast.Name:
             names.add(node.id)
@@ -168,6 +181,8 @@ def file_facts(tree: ast.Module) -> FileFacts:
         if kind is ast.Attribute:
             names.add(node.attr)
         elif kind is ast.Call:
+            if own is not None:
+                own.calls.append(node)
             name = _terminal(node.func)
             if name is not None:
                 calls.add(name)
@@ -201,6 +216,8 @@ def file_facts(tree: ast.Module) -> FileFacts:
         elif kind is ast.arg:
             names.add(node.arg)
         elif kind in _FUNCTIONS or kind is ast.Lambda:
+            if own is not None:
+                own.nested = True
             inner = flags | _IN_FUNCTION
             if kind is not ast.Lambda:
                 names.add(node.name)
@@ -213,16 +230,22 @@ def file_facts(tree: ast.Module) -> FileFacts:
                     name = _terminal(target)
                     if name is not None:
                         decorators.add(name)
-                    push((d, flags))
+                    push((d, flags, None))
                 if node.returns is not None:
-                    push((node.returns, flags))
+                    push((node.returns, flags, None))
+                body = None
+                if bodies is not None:
+                    body = bodies[id(node)] = OwnBody()
                 for stmt in node.body:
-                    push((stmt, inner))
+                    push((stmt, inner, body))
             else:
-                push((node.body, inner))
-            push((node.args, flags))
+                push((node.body, inner, None))
+            push((node.args, flags, None))
             continue
         elif kind is ast.ClassDef:
+            if own is not None:
+                own.nested = True
+                own = None  # a class body is not the function's own body
             names.add(node.name)
             classes.add(node.name)
             for d in node.decorator_list:
@@ -261,11 +284,14 @@ def file_facts(tree: ast.Module) -> FileFacts:
         elif kind in _TRIES:
             if node.handlers:
                 for stmt in node.body:
-                    push((stmt, flags | _IN_TRY))
+                    push((stmt, flags | _IN_TRY, own))
                 for part in (node.handlers, node.orelse, node.finalbody):
                     for stmt in part:
-                        push((stmt, flags))
+                        push((stmt, flags, own))
                 continue
+        elif kind is ast.Yield or kind is ast.YieldFrom:
+            if own is not None:
+                own.yields = True
         elif kind is ast.Raise:
             if flags & _IN_TRY and node.exc is not None:
                 exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
@@ -285,9 +311,12 @@ def file_facts(tree: ast.Module) -> FileFacts:
             if isinstance(value, list):
                 for item in value:
                     if isinstance(item, AST):
-                        push((item, flags))
+                        push((item, flags, own))
             elif isinstance(value, AST):
-                push((value, flags))
+                push((value, flags, own))
+    if bodies:
+        for body in bodies.values():
+            body.calls.sort(key=lambda c: (c.lineno, c.col_offset))
     return FileFacts(frozenset(names), frozenset(imports), frozenset(calls), frozenset(unawaited),
                      frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs), has_async, frozenset(route_paths),

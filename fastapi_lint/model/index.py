@@ -22,7 +22,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from fastapi_lint.model.facts import FileFacts, file_facts
+from fastapi_lint.model.facts import FileFacts, OwnBody, file_facts
 from fastapi_lint.model.imports import (dotted_name, iter_block_statements, resolve_relative_name,
                                          scope_bindings)
 
@@ -273,7 +273,6 @@ REGISTERING_DECORATORS = frozenset({
 })
 _BUILTIN_RETURNS = ("str", "int", "float", "bool", "bytes", "dict", "list", "set", "tuple", "None")
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 def ast_dotted(node) -> Optional[str]:
@@ -319,27 +318,11 @@ def _import_bindings(stmt, module_name: Optional[str], is_package: bool):
             yield a.asname or a.name, (f"{base}.{a.name}" if base else None)
 
 
-def _own_body_flags(func) -> Dict[str, bool]:
-    """Whether a function's own body (not nested defs/lambdas/classes) yields, and whether it
-    defines nested functions/lambdas/classes (a factory may return them)."""
-    found = {"yield": False, "nested": False}
-    stack = list(func.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _SCOPES):
-            found["nested"] = True
-            continue
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            found["yield"] = True
-        stack.extend(ast.iter_child_nodes(node))
-    return found
-
-
 def _is_depends_call(node) -> bool:
     return isinstance(node, ast.Call) and (ast_dotted(node.func) or "").rpartition(".")[2] in DEPENDS_NAMES
 
 
-def function_facts(func, resolve) -> Dict[str, object]:
+def function_facts(func, resolve, own: OwnBody) -> Dict[str, object]:
     """Facts of one function for the coroutine rules (FPI2xx): plain JSON data.
 
     coroutine: calling it makes a coroutine (async, no yield, only transparent decorators);
@@ -348,7 +331,6 @@ def function_facts(func, resolve) -> Dict[str, object]:
     annotation); depends_params: a parameter is `Depends(...)`; returns: the resolved
     return annotation.
     """
-    own = _own_body_flags(func)
     facts: Dict[str, object] = {}
     transparent = True
     for d in func.decorator_list:
@@ -361,18 +343,18 @@ def function_facts(func, resolve) -> Dict[str, object]:
             if name.rpartition(".")[2] not in TRANSPARENT_DECORATORS and not name.startswith("pytest.mark"):
                 transparent = False
     if isinstance(func, ast.AsyncFunctionDef):
-        if own["yield"]:
+        if own.yields:
             facts["asyncgen"] = True
         elif transparent:
             facts["coroutine"] = True
-    elif own["yield"]:
+    elif own.yields:
         facts["generator"] = True
     if not transparent:
         facts["decorated"] = True
     returns = func.returns
     ret_name = resolve(returns.value if isinstance(returns, ast.Subscript) else returns) \
         if returns is not None else None
-    if own["nested"] or (ret_name or "").rpartition(".")[2] == "Callable":
+    if own.nested or (ret_name or "").rpartition(".")[2] == "Callable":
         facts["factory"] = True
     if ret_name:
         facts["returns"] = ret_name
@@ -395,7 +377,8 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
     from fastapi_lint.model.blocking_index import add_blocking_facts
 
     tree = ast.parse(source)
-    summary = ModuleSummary(module_name, path, gate_facts=file_facts(tree))
+    bodies: Dict[int, OwnBody] = {}
+    summary = ModuleSummary(module_name, path, gate_facts=file_facts(tree, bodies))
     prefix = f"{module_name}." if module_name else ""
     statements = list(ast_block_statements(tree.body))
     for stmt in statements:
@@ -419,7 +402,7 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
     def add_function(func, owner: str) -> None:
         q = f"{prefix}{owner}{func.name}"
         fs = FunctionSummary(q, isinstance(func, ast.AsyncFunctionDef), func.lineno)
-        fs.facts.update(function_facts(func, resolve))
+        fs.facts.update(function_facts(func, resolve, bodies[id(func)]))
         summary.functions[q] = fs
 
     for stmt in statements:
@@ -446,7 +429,7 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
                 for t in stmt.targets:
                     if isinstance(t, ast.Name):
                         summary.depends_aliases.add(f"{prefix}{t.id}")
-    add_blocking_facts(summary, tree, is_package)  # also fills summary.instances
+    add_blocking_facts(summary, tree, is_package, bodies)  # also fills summary.instances
     return summary
 
 
