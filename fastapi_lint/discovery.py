@@ -9,7 +9,9 @@ build output). A file named explicitly is linted even when excluded, unless
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Sequence, Tuple
 
@@ -42,20 +44,29 @@ def _matches(patterns: Sequence[str], path: str, root: str) -> bool:
     absolute) or any one of its components."""
     if not patterns:
         return False
+    whole, component, below = _compiled(tuple(patterns))
     rel = relpath_under(path, root).replace(os.sep, "/")
-    absolute = os.path.abspath(path).replace(os.sep, "/")
-    # Components below the project root only: a project under /srv/build/ is not "build".
-    parts = rel.split("/") if not os.path.isabs(rel) else [os.path.basename(rel)]
-    parts = [part for part in parts if part not in (".", "")]
-    for pat in patterns:
-        p = pat.rstrip("/")
-        if fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(absolute, p):
+    if whole.match(rel) or whole.match(os.path.abspath(path).replace(os.sep, "/")):
+        return True
+    if component is not None:
+        # Components below the project root only: a project under /srv/build/ is not "build".
+        parts = rel.split("/") if not os.path.isabs(rel) else [os.path.basename(rel)]
+        if any(component.match(part) for part in parts if part not in (".", "")):
             return True
-        if "/" not in p and any(fnmatch.fnmatchcase(part, p) for part in parts):
-            return True
-        if "/" in p and (rel.startswith(p + "/") or fnmatch.fnmatchcase(rel, p + "/*")):
-            return True
-    return False
+    return below is not None and below.match(rel) is not None
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(patterns: Tuple[str, ...]) -> Tuple["re.Pattern[str]", Optional["re.Pattern[str]"],
+                                                   Optional["re.Pattern[str]"]]:
+    """The patterns as three regexes (one per way to match), compiled once: the whole path;
+    any one component (patterns without `/`); anything below (patterns with `/`)."""
+    stripped = [pat.rstrip("/") for pat in patterns]
+    whole = re.compile("|".join(fnmatch.translate(p) for p in stripped))
+    names = [fnmatch.translate(p) for p in stripped if "/" not in p]
+    below = [f"{re.escape(p)}/.*|{fnmatch.translate(p + '/*')}" for p in stripped if "/" in p]
+    return (whole, re.compile("|".join(names)) if names else None,
+            re.compile("|".join(below), re.S) if below else None)
 
 
 def _gitignore_spec(lines: List[str]) -> pathspec.PathSpec:
