@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import io
 import os
 import re
@@ -174,6 +175,11 @@ def _index_tokens(rule: Type[Rule], index: Optional[ProjectIndex]) -> Optional[F
 _SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
 
 
+@functools.lru_cache(maxsize=64)
+def _skipped(visits: FrozenSet[str], leaves: FrozenSet[str]) -> FrozenSet[type]:
+    return skipped_types([f"visit_{t}" for t in visits] + [f"leave_{t}" for t in leaves])
+
+
 class _Dispatcher(cst.CSTVisitor):
     """Runs every rule's visitor methods in one traversal, keeping the context's stacks.
 
@@ -193,7 +199,7 @@ class _Dispatcher(cst.CSTVisitor):
                 table = self.visits if kind == "visit" else self.leaves
                 table.setdefault(node_type, []).append((rule, getattr(rule, name)))
         #: Whitespace, comment, punctuation and operator nodes no rule asked for are not walked.
-        self.skip = skipped_types([f"visit_{t}" for t in self.visits] + [f"leave_{t}" for t in self.leaves])
+        self.skip = _skipped(frozenset(self.visits), frozenset(self.leaves))
 
     def _call(self, handlers: List[Tuple[Rule, Callable]], node: cst.CSTNode) -> None:
         for rule, fn in handlers:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+import weakref
 from typing import Callable, Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
@@ -105,6 +106,27 @@ def skipped_types(method_names) -> frozenset:
     return frozenset(t for t in SYNTAX_ONLY if t.__name__ not in wanted)
 
 
+_SKIPPED_BY_CLASS: "weakref.WeakKeyDictionary[type, frozenset]" = weakref.WeakKeyDictionary()
+
+
+def _skipped_for(cls: type) -> frozenset:
+    found = _SKIPPED_BY_CLASS.get(cls)
+    if found is None:
+        found = _SKIPPED_BY_CLASS[cls] = skipped_types(dir(cls))
+    return found
+
+
+def handlers(cls: type, prefix: str) -> Dict[str, Callable]:
+    """type name -> the class's `visit_<type>` (or `leave_<type>`) function, computed once per
+    class: libcst's `on_visit` formats and looks up the method name at every node."""
+    table = cls.__dict__.get(f"_handlers_{prefix}")
+    if table is None:
+        table = {name[len(prefix):]: getattr(cls, name) for name in dir(cls)
+                 if name.startswith(prefix) and callable(getattr(cls, name))}
+        setattr(cls, f"_handlers_{prefix}", table)
+    return table
+
+
 def walk(root: cst.CSTNode, on_visit: Callable[[cst.CSTNode], bool],
          on_leave: Callable[[cst.CSTNode], None], skip: FrozenSet[type] = frozenset()) -> None:
     """Depth-first, in source order: on_visit(node) (False: skip its children), then on_leave(node).
@@ -133,4 +155,4 @@ def visit_readonly(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """`root.visit(visitor)` for a visitor that only reads: same calls (`visit_X`, `leave_X`,
     `on_visit`/`on_leave` overrides), same order, no copy of the tree. Trivia is skipped
     unless the visitor has a method for one of its types (see SYNTAX_ONLY)."""
-    walk(root, visitor.on_visit, visitor.on_leave, skipped_types(dir(visitor)))
+    walk(root, visitor.on_visit, visitor.on_leave, _skipped_for(type(visitor)))

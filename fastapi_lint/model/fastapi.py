@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, Union
 import libcst as cst
 
 from fastapi_lint.model.imports import dotted_name, iter_block_statements, own_nodes
-from fastapi_lint.traverse import visit_readonly
+from fastapi_lint.traverse import handlers, visit_readonly
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.context import ModuleContext
@@ -430,6 +430,8 @@ class _Collector(cst.CSTVisitor):
         self.stmt_stack: List[cst.CSTNode] = []
         self.block_stack: List[cst.CSTNode] = []
         self.second_pass = False
+        self._visits = handlers(type(self), "visit_")
+        self._leaves = handlers(type(self), "leave_")
         source = model.ctx.source
         #: Whether any call the second pass records (Depends, add_api_route, include_router,
         #: add_middleware, add_event_handler, an app/router constructor) can occur in this module.
@@ -482,13 +484,16 @@ class _Collector(cst.CSTVisitor):
             self.stmt_stack.append(node)
         if is_block:
             self.block_stack.append((node, len(self.func_stack)))
-        descend = super().on_visit(node)
+        fn = self._visits.get(type(node).__name__)  # CSTVisitor.on_visit, without its getattr per node
+        descend = fn is None or fn(self, node) is not False
         # The first pass only binds names (assignments, parameters), and the second needs the
         # calls inside expressions only if the module can hold one it looks for.
         return descend and (not is_expr or (self.second_pass and self.calls_possible))
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
+        fn = self._leaves.get(type(original_node).__name__)
+        if fn is not None:
+            fn(self, original_node)
         is_stmt, is_block, _ = _kind_of(type(original_node))
         if is_stmt:
             self.stmt_stack.pop()

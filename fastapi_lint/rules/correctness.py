@@ -400,7 +400,8 @@ class PathParameterMissing(Rule):
         if id(func) in seen or depth > 10:
             return False
         seen.add(id(func))
-        if isinstance(func.params.star_kwarg, cst.Param) or "path_params" in self.ctx.code_for(func.body):
+        if isinstance(func.params.star_kwarg, cst.Param) or (
+                "path_params" in self.ctx.source and "path_params" in self.ctx.code_for(func.body)):
             return True
         for param in _all_params(func):
             if param.name.value == name and not self._aliased_elsewhere(param, name):
