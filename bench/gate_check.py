@@ -20,7 +20,7 @@ from fastapi_lint.settings import Settings
 
 
 def _run(files, settings, gated: bool):
-    real_gate = engine.gate
+    real_gate, real_wanted = engine.gate, engine._wanted
     real_parse = engine.parse_source
     parsed = [0]
 
@@ -30,13 +30,14 @@ def _run(files, settings, gated: bool):
 
     if not gated:
         engine.gate = lambda rules, text, index=None, facts=None: real_gate(rules, text, index)
+        engine._wanted = lambda rules, facts, index: True
     engine.parse_source = counting_parse
     try:
         start = time.perf_counter()
         run = engine.lint_paths(files, settings)
         elapsed = time.perf_counter() - start
     finally:
-        engine.gate = real_gate
+        engine.gate, engine._wanted = real_gate, real_wanted
         engine.parse_source = real_parse
     found = {(r.path, d.line, d.column, d.code, d.message) for r in run.results for d in r.diagnostics}
     return found, run.errors, parsed[0], elapsed

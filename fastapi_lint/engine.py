@@ -163,6 +163,12 @@ def gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex] =
     return out
 
 
+def _wanted(rules: Sequence[Type[Rule]], facts: FileFacts, index: Optional[ProjectIndex]) -> bool:
+    """Whether any rule's `wants` holds: the facts gate alone, which the parent can apply before
+    sending a file to a worker (the worker applies both gates)."""
+    return any(r.wants(facts, index) for r in rules)
+
+
 def _index_tokens(rule: Type[Rule], index: Optional[ProjectIndex]) -> Optional[FrozenSet[str]]:
     if index is None:
         return None
@@ -648,7 +654,16 @@ def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=
             cached[p] = hit
         else:
             todo.append(p)
-    fresh = dict(zip(todo, _map(_work, [(p, facts.get(p)) for p in todo], settings, index)))
+    fresh: Dict[str, FileResult] = {}
+    sent = []
+    for p in todo:
+        f = facts.get(p)
+        if f is not None and not _wanted(rules_for(settings.enabled_for(p)), f, index):
+            # The scan read and parsed it and no enabled rule wants it: nothing to report.
+            fresh[p] = FileResult(display_path(p))
+        else:
+            sent.append(p)
+    fresh.update(zip(sent, _map(_work, [(p, facts.get(p)) for p in sent], settings, index)))
     for p in paths:
         res = cached.get(p) or fresh[p]
         if cache is not None and p in fresh and not res.errors and res.fixed_source is None:
