@@ -31,6 +31,11 @@ class CorsMiddlewareNotOutermost(Rule):
                "`Middleware(CORSMiddleware)` not first in `middleware=[...]`.")
     fix = UNSAFE
     tokens = ("CORSMiddleware",)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A registration whose class resolves to CORSMiddleware: only an import reaches it."""
+        return facts.imports_any(CORS_MIDDLEWARE)
     docs = """
     ## What it does
     Reports `app.add_middleware(CORSMiddleware, ...)` when another middleware is added to
