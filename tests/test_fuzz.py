@@ -1,4 +1,5 @@
-"""Fuzzing: lint never raises (and no rule crashes), every fix parses, fixing twice changes nothing.
+"""Fuzzing: lint never raises (and no rule crashes), the facts gate changes no finding, every fix
+parses, fixing twice changes nothing.
 
 hypothesmith generates valid Python from the grammar; a few snippets every rule family cares
 about (async defs, blocking calls under several import forms) are mixed in so that fixes
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fastapi_lint.engine import lint_source
+from fastapi_lint.model.facts import facts_of_source
 from fastapi_lint.settings import Settings
 
 #: hypothesmith needs ~1 s per program on a loaded 2-core machine, so the quick suite runs few.
@@ -52,6 +54,11 @@ def check_program(source: str) -> None:
         return  # hypothesmith produces a few programs libcst itself does not accept
     plain = lint_source(source, "fuzz.py")
     assert plain.errors == [], plain.errors
+    facts = facts_of_source(source)
+    if facts is not None:  # the facts gate changes no finding (tests/test_gates.py)
+        gated = lint_source(source, "fuzz.py", facts=facts)
+        assert [(d.line, d.column, d.code) for d in gated.diagnostics] == \
+            [(d.line, d.column, d.code) for d in plain.diagnostics]
     fixed = lint_source(source, "fuzz.py", ALL)
     assert fixed.errors == [], fixed.errors
     if fixed.fixed_source is None:
