@@ -100,7 +100,39 @@ def test_facts_of_a_small_program():
     assert f.has_async
     assert f.imports_any(["sqlalchemy.orm"]) and f.imports_any(["os.path.join"]) and f.imports_any(["os"])
     assert not f.imports_any(["sqlite3"]) and not f.imports_any(["sqlalchemyx", "osx.path"])
+    assert f.scope_calls == f.module_calls
+    assert f.type_string_names == set() and f.with_aliased == set()
     assert FileFacts.from_data(f.to_data()) == f
+    assert FileFacts.from_data(f.to_data()[:-1]) is None  # another layout: no facts, no gate
+
+
+SCOPES_SAMPLE = '''
+import sqlalchemy.orm as orm
+
+Dep = Annotated["orm.Session", Depends(get_db)]
+factory = orm.sessionmaker(class_="AsyncSession")
+
+def build(db: "Optional[Connection]") -> "engine.Engine":
+    class Local:
+        conn = open_conn()
+        def method(self):
+            return inner_call()
+    with pool.acquire as grab, lock:
+        x: "Cursor" = make()
+    return d["not a type"]
+'''
+
+
+def test_facts_of_scopes_type_strings_and_with_aliases():
+    f = file_facts(ast.parse(SCOPES_SAMPLE))
+    # a class body in a function is a scope of its own for the engine (ctx.current_function())
+    assert f.module_calls == {"Depends", "sessionmaker"}
+    assert f.scope_calls == {"Depends", "sessionmaker", "open_conn"}
+    assert {"inner_call", "make"} <= f.calls
+    # strings flow.py may parse as types: annotations, subscripts, class_= values
+    assert {"orm", "Session", "Optional", "Connection", "engine", "Engine", "Cursor", "AsyncSession",
+            "not", "a", "type"} == f.type_string_names
+    assert f.with_aliased == {"acquire"}
 
 
 def test_facts_without_async():

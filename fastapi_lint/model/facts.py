@@ -17,11 +17,18 @@ fixture and generated program gives the same findings with and without the gate.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, fields
 from typing import Dict, FrozenSet, List, Optional
 
 _IN_FUNCTION = 1
 _IN_ASYNC = 2
+#: In a function or lambda body, and not in a class body nested in it: the engine's
+#: `ctx.current_function()` is not None there.
+_IN_FUNCTION_SCOPE = 4
+#: In an annotation, or where flow.py reads an expression as a type (subscripts, `class_=`).
+_IN_TYPE = 8
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 #: Pattern nodes that bind a name (Python 3.10+).
@@ -57,6 +64,16 @@ class FileFacts:
     async_defs: FrozenSet[str]
     #: An `async def`, `await`, `async for` or `async with` somewhere.
     has_async: bool
+    #: Call names (as in `calls`) whose innermost scope is a module or class body, as the
+    #: engine's scope stack sees it: `module_calls` plus the bodies of classes defined in
+    #: functions.
+    scope_calls: FrozenSet[str]
+    #: Identifiers inside string constants that flow.py may parse as a type: in annotations,
+    #: in subscripts (`Dep = Annotated["Session", ...]`), in `class_=` values.
+    type_string_names: FrozenSet[str]
+    #: The last identifier of a non-call `with` item bound by `as` (`with X.y as z` -> "y"): a
+    #: second name, like `aliased`.
+    with_aliased: FrozenSet[str]
 
     def imports_any(self, prefixes) -> bool:
         """Whether an import names one of these modules or something inside them
@@ -73,7 +90,11 @@ class FileFacts:
         return [sorted(v) if isinstance(v, frozenset) else v for v in (getattr(self, f.name) for f in fields(self))]
 
     @classmethod
-    def from_data(cls, data: List[object]) -> "FileFacts":
+    def from_data(cls, data: List[object]) -> Optional["FileFacts"]:
+        """None for data of another layout (a cache written by an older version): the file
+        is then linted without the facts gate."""
+        if len(data) != len(fields(cls)):
+            return None
         return cls(*(frozenset(v) if isinstance(v, list) else v for v in data))
 
 
@@ -98,6 +119,9 @@ def file_facts(tree: ast.Module) -> FileFacts:
     aliased = set()
     async_defs = set()
     has_async = False
+    scope_calls = set()
+    type_string_names = set()
+    with_aliased = set()
     awaited = set()
     stack = [(tree, 0)]
     pop, push = stack.pop, stack.append
@@ -121,18 +145,30 @@ def file_facts(tree: ast.Module) -> FileFacts:
                     module_calls.add(name)
                 if flags & _IN_ASYNC:
                     async_calls.add(name)
+                if not flags & _IN_FUNCTION_SCOPE:
+                    scope_calls.add(name)
+        elif kind is ast.Constant:
+            if flags & _IN_TYPE and type(node.value) is str:
+                type_string_names.update(_IDENTIFIER.findall(node.value))
+            continue
         elif kind is ast.keyword:
             if node.arg:
                 names.add(node.arg)
                 keywords.add(node.arg)
+                if node.arg == "class_":  # sessionmaker(class_=...): flow.py reads a type
+                    push((node.value, flags | _IN_TYPE))
+                    continue
         elif kind is ast.Await:
             has_async = True
             if type(node.value) is ast.Call:
                 awaited.add(id(node.value))
         elif kind is ast.arg:
             names.add(node.arg)
+            if node.annotation is not None:
+                push((node.annotation, flags | _IN_TYPE))
+            continue
         elif kind in _FUNCTIONS or kind is ast.Lambda:
-            inner = flags | _IN_FUNCTION
+            inner = flags | _IN_FUNCTION | _IN_FUNCTION_SCOPE
             if kind is not ast.Lambda:
                 names.add(node.name)
                 if kind is ast.AsyncFunctionDef:
@@ -146,7 +182,7 @@ def file_facts(tree: ast.Module) -> FileFacts:
                         decorators.add(name)
                     push((d, flags))
                 if node.returns is not None:
-                    push((node.returns, flags))
+                    push((node.returns, flags | _IN_TYPE))
                 for stmt in node.body:
                     push((stmt, inner))
             else:
@@ -159,6 +195,12 @@ def file_facts(tree: ast.Module) -> FileFacts:
                 name = _terminal(d.func if isinstance(d, ast.Call) else d)
                 if name is not None:
                     decorators.add(name)
+            for stmt in node.body:  # a class body is a scope of its own, even in a function
+                push((stmt, flags & ~_IN_FUNCTION_SCOPE))
+            for field in ("bases", "keywords", "decorator_list", "type_params"):
+                for item in getattr(node, field, ()):
+                    push((item, flags))
+            continue
         elif kind is ast.ExceptHandler:
             if node.name:
                 names.add(node.name)
@@ -185,6 +227,21 @@ def file_facts(tree: ast.Module) -> FileFacts:
             name = _terminal(node.value) if node.value is not None else None
             if name is not None:
                 aliased.add(name)
+            if kind is ast.AnnAssign:
+                push((node.target, flags))
+                push((node.annotation, flags | _IN_TYPE))
+                if node.value is not None:
+                    push((node.value, flags))
+                continue
+        elif kind is ast.Subscript:
+            push((node.value, flags))
+            push((node.slice, flags | _IN_TYPE))  # `Annotated["Session", ...]` in a type alias
+            continue
+        elif kind is ast.withitem:
+            if node.optional_vars is not None:
+                name = _terminal(node.context_expr)
+                if name is not None:
+                    with_aliased.add(name)
         elif kind is ast.AsyncFor or kind is ast.AsyncWith:
             has_async = True
         elif kind is ast.Global or kind is ast.Nonlocal:
@@ -203,7 +260,8 @@ def file_facts(tree: ast.Module) -> FileFacts:
                 push((value, flags))
     return FileFacts(frozenset(names), frozenset(imports), frozenset(calls), frozenset(unawaited),
                      frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
-                     frozenset(aliased), frozenset(async_defs), has_async)
+                     frozenset(aliased), frozenset(async_defs), has_async, frozenset(scope_calls),
+                     frozenset(type_string_names), frozenset(with_aliased))
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:
