@@ -74,6 +74,10 @@ class FileFacts:
     #: The last identifier of a non-call `with` item bound by `as` (`with X.y as z` -> "y"): a
     #: second name, like `aliased`.
     with_aliased: FrozenSet[str]
+    #: `ast` class names of the binary operators used, in `a + b` and `a += b` alike ("Add",
+    #: "Mod", "Div", ...), and "JoinedStr" for an f-string with a replacement field: how strings
+    #: get built.
+    operators: FrozenSet[str]
 
     def imports_any(self, prefixes) -> bool:
         """Whether an import names one of these modules or something inside them
@@ -122,6 +126,7 @@ def file_facts(tree: ast.Module) -> FileFacts:
     scope_calls = set()
     type_string_names = set()
     with_aliased = set()
+    operators = set()
     awaited = set()
     stack = [(tree, 0)]
     pop, push = stack.pop, stack.append
@@ -233,6 +238,11 @@ def file_facts(tree: ast.Module) -> FileFacts:
                 if node.value is not None:
                     push((node.value, flags))
                 continue
+        elif kind is ast.BinOp or kind is ast.AugAssign:
+            operators.add(type(node.op).__name__)
+        elif kind is ast.JoinedStr:
+            if "JoinedStr" not in operators and any(type(v) is ast.FormattedValue for v in node.values):
+                operators.add("JoinedStr")
         elif kind is ast.Subscript:
             push((node.value, flags))
             push((node.slice, flags | _IN_TYPE))  # `Annotated["Session", ...]` in a type alias
@@ -261,7 +271,7 @@ def file_facts(tree: ast.Module) -> FileFacts:
     return FileFacts(frozenset(names), frozenset(imports), frozenset(calls), frozenset(unawaited),
                      frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs), has_async, frozenset(scope_calls),
-                     frozenset(type_string_names), frozenset(with_aliased))
+                     frozenset(type_string_names), frozenset(with_aliased), frozenset(operators))
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:
