@@ -492,3 +492,20 @@ def test_look_alikes_stay_away_from_libcst(code):
     facts = facts_of_source(source)
     assert not all_rules()[code].wants(facts, None)
     assert not [d for d in lint_source(source, "x.py", ALL).diagnostics if d.code == code]
+
+
+def test_dependencies_only_the_index_knows_pass_the_gate():
+    """projects/lifecycle: `svc/deps.py` defines dependencies that only `svc/routes.py` names in
+    Depends; their FPI403/FPI404 findings need the gate to ask the project index."""
+    from fixture_support import expected_markers
+
+    root = os.path.join(PROJECTS, "lifecycle")
+    settings = Settings(enabled=frozenset(all_rules()), root=root, jobs=1)
+    files = discover([root], settings).files
+    got = {(os.path.abspath(r.path), d.line, d.code) for r in lint_paths(files, settings).results
+           for d in r.diagnostics}
+    expected = set()
+    for f in files:
+        with open(f, encoding="utf-8") as fh:
+            expected |= {(os.path.abspath(f), line, code) for (line, code) in expected_markers(fh.read())}
+    assert len(expected) == 2 and got == expected
