@@ -102,6 +102,7 @@ def test_facts_of_a_small_program():
     assert not f.imports_any(["sqlite3"]) and not f.imports_any(["sqlalchemyx", "osx.path"])
     assert f.scope_calls == f.module_calls
     assert f.type_string_names == set() and f.with_aliased == set() and f.operators == set()
+    assert f.class_defs == {"Repo"}
     assert FileFacts.from_data(f.to_data()) == f
     assert FileFacts.from_data(f.to_data()[:-1]) is None  # another layout: no facts, no gate
 
@@ -134,6 +135,7 @@ def test_facts_of_scopes_type_strings_and_with_aliases():
     assert {"orm", "Session", "Optional", "Connection", "engine", "Engine", "Cursor", "AsyncSession",
             "not", "a", "type"} == f.type_string_names
     assert f.with_aliased == {"acquire"}
+    assert f.class_defs == {"Local"}
     assert f.operators == {"Add", "Mod", "Div", "JoinedStr"}
     assert file_facts(ast.parse('x = f"plain" + "a"')).operators == {"Add"}
 
@@ -509,3 +511,27 @@ def test_dependencies_only_the_index_knows_pass_the_gate():
         with open(f, encoding="utf-8") as fh:
             expected |= {(os.path.abspath(f), line, code) for (line, code) in expected_markers(fh.read())}
     assert len(expected) == 2 and got == expected
+
+
+def test_a_class_of_the_linted_module_reaches_catalogue_names(tmp_path):
+    """Linting the library itself: in `starlette/requests.py`, `request: Request` is an instance
+    of the module's own class, "starlette.requests.Request()", with no import to reach it."""
+    package = tmp_path / "starlette"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    source = '''
+class Request:
+    pass
+
+
+def read(request: Request):
+    return open(request.query_params["p"])  # error: FPI303
+
+
+settings = {}.get("k")
+'''.lstrip("\n")
+    path = str(package / "requests.py")
+    facts = facts_of_source(source)
+    gated = lint_source(source, path, ALL, facts=facts)
+    assert _key(gated) == _key(lint_source(source, path, ALL))
+    assert [(d.line, d.code) for d in gated.diagnostics if d.code == "FPI303"] == [(6, "FPI303")]

@@ -78,6 +78,9 @@ class FileFacts:
     #: "Mod", "Div", ...), and "JoinedStr" for an f-string with a replacement field: how strings
     #: get built.
     operators: FrozenSet[str]
+    #: Names of the file's classes (nested ones included): flow.py names an instance of a class
+    #: of the module after the module (`pkg.mod.Session()`), without an import.
+    class_defs: FrozenSet[str]
 
     def imports_any(self, prefixes) -> bool:
         """Whether an import names one of these modules or something inside them
@@ -127,6 +130,7 @@ def file_facts(tree: ast.Module) -> FileFacts:
     type_string_names = set()
     with_aliased = set()
     operators = set()
+    class_defs = set()
     awaited = set()
     stack = [(tree, 0)]
     pop, push = stack.pop, stack.append
@@ -196,6 +200,7 @@ def file_facts(tree: ast.Module) -> FileFacts:
             continue
         elif kind is ast.ClassDef:
             names.add(node.name)
+            class_defs.add(node.name)
             for d in node.decorator_list:
                 name = _terminal(d.func if isinstance(d, ast.Call) else d)
                 if name is not None:
@@ -271,7 +276,8 @@ def file_facts(tree: ast.Module) -> FileFacts:
     return FileFacts(frozenset(names), frozenset(imports), frozenset(calls), frozenset(unawaited),
                      frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs), has_async, frozenset(scope_calls),
-                     frozenset(type_string_names), frozenset(with_aliased), frozenset(operators))
+                     frozenset(type_string_names), frozenset(with_aliased), frozenset(operators),
+                     frozenset(class_defs))
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:

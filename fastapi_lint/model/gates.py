@@ -17,9 +17,9 @@ A call reaches `q` by the spelling `terminal(q)` (the last part) unless the file
 second name: an import `as`, an assignment, or a `with ... as` (`FileFacts.aliased`,
 `with_aliased`).
 
-Names a module of the linted project defines itself (`mod.Class` for a class of that module)
-are not imports; the catalogues name third-party libraries, so a project would have to be
-that library for those names to matter.
+One more head: flow.py names an instance of a class defined in the module after the module
+itself (`pkg.mod.Session()`, when linting the library that defines it), so a class of the file
+reaches every name ending with it.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _heads(imports: FrozenSet[str]) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
 
 def reaches(facts: FileFacts, qualname: str) -> bool:
     """Whether a name of this file can resolve to `qualname` (or to something under it)."""
-    if qualname.startswith("builtins."):
+    if qualname.startswith("builtins.") or terminal(qualname) in facts.class_defs:
         return True
     roots, runs = _heads(facts.imports)
     if qualname.partition(".")[0] in roots:
