@@ -102,7 +102,7 @@ def test_facts_of_a_small_program():
     assert not f.imports_any(["sqlite3"]) and not f.imports_any(["sqlalchemyx", "osx.path"])
     assert f.scope_calls == f.module_calls
     assert f.type_string_names == set() and f.with_aliased == set() and f.operators == set()
-    assert f.class_defs == {"Repo"}
+    assert f.class_defs == {"Repo"} and f.function_defs == {"items", "inner", "load"}
     assert FileFacts.from_data(f.to_data()) == f
     assert FileFacts.from_data(f.to_data()[:-1]) is None  # another layout: no facts, no gate
 
@@ -135,7 +135,7 @@ def test_facts_of_scopes_type_strings_and_with_aliases():
     assert {"orm", "Session", "Optional", "Connection", "engine", "Engine", "Cursor", "AsyncSession",
             "not", "a", "type"} == f.type_string_names
     assert f.with_aliased == {"acquire"}
-    assert f.class_defs == {"Local"}
+    assert f.class_defs == {"Local"} and f.function_defs == {"build", "method"}
     assert f.operators == {"Add", "Mod", "Div", "JoinedStr"}
     assert file_facts(ast.parse('x = f"plain" + "a"')).operators == {"Add"}
 

@@ -81,6 +81,8 @@ class FileFacts:
     #: Names of the file's classes (nested ones included): flow.py names an instance of a class
     #: of the module after the module (`pkg.mod.Session()`), without an import.
     class_defs: FrozenSet[str]
+    #: Names of the file's functions, `def` and `async def` (methods and nested ones included).
+    function_defs: FrozenSet[str]
 
     def imports_any(self, prefixes) -> bool:
         """Whether an import names one of these modules or something inside them
@@ -131,6 +133,7 @@ def file_facts(tree: ast.Module) -> FileFacts:
     with_aliased = set()
     operators = set()
     class_defs = set()
+    function_defs = set()
     awaited = set()
     stack = [(tree, 0)]
     pop, push = stack.pop, stack.append
@@ -180,6 +183,7 @@ def file_facts(tree: ast.Module) -> FileFacts:
             inner = flags | _IN_FUNCTION | _IN_FUNCTION_SCOPE
             if kind is not ast.Lambda:
                 names.add(node.name)
+                function_defs.add(node.name)
                 if kind is ast.AsyncFunctionDef:
                     has_async = True
                     async_defs.add(node.name)
@@ -277,7 +281,7 @@ def file_facts(tree: ast.Module) -> FileFacts:
                      frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs), has_async, frozenset(scope_calls),
                      frozenset(type_string_names), frozenset(with_aliased), frozenset(operators),
-                     frozenset(class_defs))
+                     frozenset(class_defs), frozenset(function_defs))
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:

@@ -139,11 +139,11 @@ def dependency_names(index: object) -> FrozenSet[str]:
 
 def may_have_dependencies(facts: FileFacts, index: object) -> bool:
     """`FastAPIModel.is_dependency` can hold for a function of this file: a `Depends`/
-    `Security` call here, or (with the project index) a def named like a dependency of the
-    project."""
+    `Security` call here, or (with the project index) a function named like a dependency of
+    the project."""
     if calls_any(facts, DEPENDS):
         return True
-    return index is not None and not dependency_names(index).isdisjoint(facts.names)
+    return index is not None and not dependency_names(index).isdisjoint(facts.function_defs)
 
 
 def may_be_endpoint(facts: FileFacts, index: object) -> bool:
