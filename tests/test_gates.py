@@ -101,7 +101,44 @@ def test_facts_of_a_small_program():
     assert f.has_async
     assert f.imports_any(["sqlalchemy.orm"]) and f.imports_any(["os.path.join"]) and f.imports_any(["os"])
     assert not f.imports_any(["sqlite3"]) and not f.imports_any(["sqlalchemyx", "osx.path"])
+    assert f.scope_calls == f.module_calls
+    assert f.type_string_names == set() and f.with_aliased == set() and f.operators == set()
+    assert f.class_defs == {"Repo"} and f.function_defs == {"items", "inner", "load"}
     assert FileFacts.from_data(f.to_data()) == f
+    assert FileFacts.from_data(f.to_data()[:-1]) is None  # another layout: no facts, no gate
+
+
+SCOPES_SAMPLE = '''
+import sqlalchemy.orm as orm
+
+Dep = Annotated["orm.Session", Depends(get_db)]
+factory = orm.sessionmaker(class_="AsyncSession")
+
+def build(db: "Optional[Connection]") -> "engine.Engine":
+    class Local:
+        conn = open_conn()
+        def method(self):
+            return inner_call()
+    with pool.acquire as grab, lock:
+        x: "Cursor" = make()
+    x += f"{x}" + f"plain" % 2
+    return d["not a type"] / 2
+'''
+
+
+def test_facts_of_scopes_type_strings_and_with_aliases():
+    f = file_facts(ast.parse(SCOPES_SAMPLE))
+    # a class body in a function is a scope of its own for the engine (ctx.current_function())
+    assert f.module_calls == {"Depends", "sessionmaker"}
+    assert f.scope_calls == {"Depends", "sessionmaker", "open_conn"}
+    assert {"inner_call", "make"} <= f.calls
+    # strings flow.py may parse as types: annotations, subscripts, class_= values
+    assert {"orm", "Session", "Optional", "Connection", "engine", "Engine", "Cursor", "AsyncSession",
+            "not", "a", "type"} == f.type_string_names
+    assert f.with_aliased == {"acquire"}
+    assert f.class_defs == {"Local"} and f.function_defs == {"build", "method"}
+    assert f.operators == {"Add", "Mod", "Div", "JoinedStr"}
+    assert file_facts(ast.parse('x = f"plain" + "a"')).operators == {"Add"}
 
 
 def test_facts_without_async():
@@ -139,3 +176,394 @@ def test_each_finding_alone_does_not_depend_on_the_gate(name):
             continue  # removing a statement broke the program (e.g. an emptied block)
         assert _key(lint_source(variant, path, ALL, facts=facts)) == _key(lint_source(variant, path, ALL)), \
             f"keeping lines {keep[0]}-{keep[1]}"
+
+
+# ---------------------------------------------------------------------------- rule gates, one path each
+#
+# Each snippet is linted alone, so the one way it reaches the rule is the only reason its gate
+# can let it through: a `wants` too tight for that way loses the marked finding.
+
+GATE_CASES = {
+    # FPI402: openers under other names, cursors and sessions reached through assignments,
+    # annotations (string ones too), `with` names, class bodies in functions, relative imports
+    "FPI402_import_as": '''
+import fastapi
+from sqlite3 import connect as open_db
+conn = open_db("app.db")  # error: FPI402
+''',
+    "FPI402_module_alias": '''
+import fastapi
+import sqlite3 as db
+from mysql import connector
+conn = db.connect("app.db")  # error: FPI402
+other = connector.connect(host="db")  # error: FPI402
+''',
+    "FPI402_relative_import": '''
+import fastapi
+from .sqlite3 import connect
+conn = connect("app.db")  # error: FPI402
+''',
+    "FPI402_cursor_of_annotated": '''
+import fastapi
+import pymysql.connections
+conn: "pymysql.connections.Connection" = get_conn()
+new_cursor = conn.cursor
+cur = new_cursor()  # error: FPI402
+''',
+    "FPI402_cursor_with_name": '''
+import fastapi
+import pymysql.connections
+conn: pymysql.connections.Connection = get_conn()
+with conn.cursor as make_cursor:
+    cur = make_cursor()  # error: FPI402
+''',
+    "FPI402_annotated_factory": '''
+import fastapi
+from sqlalchemy import orm
+SessionLocal: "orm.sessionmaker" = build_factory()
+db = SessionLocal()  # error: FPI402
+''',
+    "FPI402_session_class_alias": '''
+import fastapi
+import sqlmodel
+Make = sqlmodel.Session
+db = Make(engine)  # error: FPI402
+''',
+    "FPI402_class_in_function": '''
+import fastapi
+from sqlalchemy import create_engine
+engine = create_engine("sqlite://")
+
+
+def factory():
+    class Repository:
+        conn = engine.connect()  # error: FPI402
+    return Repository
+''',
+    # FPI403: client factories under other names, in each kind of endpoint
+    "FPI403_import_as_route": '''
+from fastapi import FastAPI
+from httpx import AsyncClient as HttpClient
+app = FastAPI()
+
+
+@app.get("/")
+async def index():
+    async with HttpClient() as c:  # error: FPI403
+        return await c.get("https://example.com")
+''',
+    "FPI403_add_api_route": '''
+import redis
+from fastapi import APIRouter
+router = APIRouter()
+
+
+def cached():
+    return redis.Redis().get("k")  # error: FPI403
+
+
+router.add_api_route("/cached", cached)
+''',
+    "FPI403_middleware_class": '''
+import boto3
+from starlette.middleware import base
+
+
+class Audit(base.BaseHTTPMiddleware):
+    async def dispatch(self, request, call_next):
+        boto3.client("s3")  # error: FPI403
+        return await call_next(request)
+''',
+    # FPI404: dependencies named through an aliased Depends, sessions from string annotations
+    "FPI404_string_annotation": '''
+import sqlalchemy.orm
+from fastapi import Depends as Inject
+
+
+def get_db(db: "sqlalchemy.orm.Session"):
+    return db  # error: FPI404
+
+
+def route(db=Inject(get_db)):
+    return db
+''',
+    "FPI404_opener_alias": '''
+from fastapi import Depends
+from sqlite3 import connect as open_db
+
+
+def get_conn():
+    conn = open_db("app.db")
+    return conn  # error: FPI404
+
+
+def route(conn=Depends(get_conn)):
+    return conn
+''',
+    # FPI401 / FPI405: each way of registering a handler
+    "FPI401_add_event_handler": '''
+from fastapi import FastAPI
+app = FastAPI()
+
+
+async def connect():
+    pass
+
+
+app.add_event_handler("startup", connect)  # error: FPI401
+''',
+    "FPI401_constructor": '''
+import fastapi
+
+
+def connect():
+    pass
+
+
+app = fastapi.FastAPI(on_startup=[connect])  # error: FPI401
+''',
+    "FPI405_add_event_handler": '''
+from fastapi import FastAPI
+app = FastAPI(lifespan=lifespan)
+
+
+async def connect():
+    pass
+
+
+app.add_event_handler("startup", connect)  # error: FPI401, FPI405
+''',
+    # FPI301: sink functions under other names; each way of building the text
+    "FPI301_text_alias": '''
+from sqlalchemy import text as sql_text
+
+
+def find(name):
+    return sql_text(f"SELECT * FROM users WHERE name = '{name}'")  # error: FPI301
+''',
+    "FPI301_format": '''
+def find(cur, name):
+    cur.execute("SELECT * FROM users WHERE name = '{}'".format(name))  # error: FPI301
+''',
+    "FPI301_augmented": '''
+def find(cur, name):
+    q = "SELECT * FROM users WHERE name = '"
+    q += name
+    cur.execute(q)  # error: FPI301
+''',
+    "FPI301_join": '''
+def find(cur, base, condition):
+    cur.fetchall(" WHERE ".join([base, condition]))  # error: FPI301
+''',
+    # FPI303: each kind of client input, each kind of sink
+    "FPI303_upload_list_string_annotation": '''
+from fastapi import APIRouter
+
+
+def save(files: "List[UploadFile]"):
+    for f in files:
+        open(f.filename, "wb")  # error: FPI303
+''',
+    "FPI303_request_params": '''
+import fastapi
+settings = {}.get("files")  # the text gate wants a route token
+
+
+def read(request: fastapi.Request):
+    return open(request.query_params["p"])  # error: FPI303
+''',
+    "FPI303_division": '''
+from fastapi import FastAPI
+from pathlib import Path
+app = FastAPI()
+BASE = Path("/data")
+
+
+@app.get("/files")
+def read(name: str):
+    return (BASE / name).read_text()  # error: FPI303
+''',
+    "FPI303_file_sink_alias": '''
+from fastapi import FastAPI
+from shutil import rmtree as remove_tree
+app = FastAPI()
+
+
+@app.delete("/dirs")
+def drop(name: str):
+    remove_tree(name)  # error: FPI303
+''',
+    # FPI304 / FPI305 / FPI302 / FPI306 / FPI307: names under other spellings
+    "FPI304_alias": '''
+from jwt import decode as jwt_decode
+
+
+def user(token):
+    return jwt_decode(token, "k", options={"verify_signature": False})  # error: FPI304
+''',
+    "FPI305_alias": '''
+from fastapi import FastAPI as App
+app = App(debug=True)  # error: FPI305
+''',
+    "FPI302_module_attribute": '''
+from fastapi import FastAPI
+from starlette.middleware import cors
+app = FastAPI()
+app.add_middleware(cors.CORSMiddleware, allow_origins=["*"], allow_credentials=True)  # error: FPI302
+''',
+    "FPI306_module_attribute": '''
+import fastapi.middleware.trustedhost as th
+from fastapi import FastAPI
+app = FastAPI()
+app.add_middleware(th.TrustedHostMiddleware, allowed_hosts=["*"])  # error: FPI306
+''',
+    "FPI307_alias": '''
+from requests import get as fetch
+from urllib.request import urlopen as open_url
+
+
+def load(url):
+    fetch(url)  # error: FPI307
+    return open_url(url)  # error: FPI307
+''',
+    "FPI307_session_annotation": '''
+import requests
+
+
+def load(s: requests.Session, url):
+    return s.post(url)  # error: FPI307
+''',
+    "FPI307_httpx_client_method": '''
+import httpx
+
+
+async def load(client: "httpx.AsyncClient", url):
+    return await client.get(url, timeout=None)  # error: FPI307
+''',
+}
+
+
+@pytest.mark.parametrize("name", sorted(GATE_CASES))
+def test_each_way_to_a_finding_passes_the_gate(name):
+    from fixture_support import expected_markers
+
+    source = GATE_CASES[name].lstrip("\n")
+    path = os.path.join(FIXTURES, name + ".py")
+    facts = facts_of_source(source)
+    code = name.split("_")[0]
+    assert all_rules()[code].wants(facts, None)
+    gated = lint_source(source, path, ALL, facts=facts)
+    assert _key(gated) == _key(lint_source(source, path, ALL))
+    got = {(d.line, d.code) for d in gated.diagnostics if d.code.startswith("FPI3") or d.code.startswith("FPI4")}
+    assert got == set(expected_markers(source)), got
+
+
+LOOK_ALIKES = {
+    # spelled like what the rules look for, but nothing of it can be reported: the gate says no
+    "FPI402": '''
+import fastapi
+from myapp.db import SessionLocal, connect
+conn = connect()
+socket.connect(("h", 1))
+
+
+def get_db():
+    db: Session = SessionLocal()
+    return db.cursor()
+''',
+    "FPI404": '''
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def get_items(db: Session):
+    return db.query(Item).all()
+
+
+def new_session():
+    return sessionmaker()()
+''',
+    "FPI403": '''
+from fastapi import FastAPI
+from myapp.clients import Client
+app = FastAPI()
+
+
+@app.get("/")
+def index():
+    return Client().get()
+''',
+    "FPI301": '''
+def run(cur, name):
+    cur.execute("SELECT * FROM users WHERE name = ?", (name,))
+''',
+    "FPI303": '''
+import os
+
+
+def cleanup(path: str):
+    os.remove(path)
+''',
+    "FPI305": '''
+import logging
+logging.basicConfig(debug=True)
+''',
+    "FPI307": '''
+import httpx
+from fastapi import FastAPI
+app = FastAPI()
+
+
+@app.get("/")
+def index(requests: dict):
+    return requests.get("x"), httpx.get("https://example.com")
+''',
+}
+
+
+@pytest.mark.parametrize("code", sorted(LOOK_ALIKES))
+def test_look_alikes_stay_away_from_libcst(code):
+    source = LOOK_ALIKES[code]
+    facts = facts_of_source(source)
+    assert not all_rules()[code].wants(facts, None)
+    assert not [d for d in lint_source(source, "x.py", ALL).diagnostics if d.code == code]
+
+
+def test_dependencies_only_the_index_knows_pass_the_gate():
+    """projects/lifecycle: `svc/deps.py` defines dependencies that only `svc/routes.py` names in
+    Depends; their FPI403/FPI404 findings need the gate to ask the project index."""
+    from fixture_support import expected_markers
+
+    root = os.path.join(PROJECTS, "lifecycle")
+    settings = Settings(enabled=frozenset(all_rules()), root=root, jobs=1)
+    files = discover([root], settings).files
+    got = {(os.path.abspath(r.path), d.line, d.code) for r in lint_paths(files, settings).results
+           for d in r.diagnostics}
+    expected = set()
+    for f in files:
+        with open(f, encoding="utf-8") as fh:
+            expected |= {(os.path.abspath(f), line, code) for (line, code) in expected_markers(fh.read())}
+    assert len(expected) == 2 and got == expected
+
+
+def test_a_class_of_the_linted_module_reaches_catalogue_names(tmp_path):
+    """Linting the library itself: in `starlette/requests.py`, `request: Request` is an instance
+    of the module's own class, "starlette.requests.Request()", with no import to reach it."""
+    package = tmp_path / "starlette"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    source = '''
+class Request:
+    pass
+
+
+def read(request: Request):
+    return open(request.query_params["p"])  # error: FPI303
+
+
+settings = {}.get("k")
+'''.lstrip("\n")
+    path = str(package / "requests.py")
+    facts = facts_of_source(source)
+    gated = lint_source(source, path, ALL, facts=facts)
+    assert _key(gated) == _key(lint_source(source, path, ALL))
+    assert [(d.line, d.code) for d in gated.diagnostics if d.code == "FPI303"] == [(6, "FPI303")]

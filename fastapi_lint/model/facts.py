@@ -17,6 +17,7 @@ fixture and generated program gives the same findings with and without the gate.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, fields
 from typing import Dict, FrozenSet, List, Optional
 
@@ -25,7 +26,14 @@ from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, APP_CLASSES, HTTP_MET
 
 _IN_FUNCTION = 1
 _IN_ASYNC = 2
-_IN_TRY = 4
+#: In a function or lambda body, and not in a class body nested in it: the engine's
+#: `ctx.current_function()` is not None there.
+_IN_FUNCTION_SCOPE = 4
+#: In an annotation, or where flow.py reads an expression as a type (subscripts, `class_=`).
+_IN_TYPE = 8
+#: In the body of a `try` that has handlers.
+_IN_TRY = 16
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 ROUTE_CALLS = ROUTE_DECORATORS | ADD_ROUTE_METHODS
 #: The one method a registration's name implies (others take `methods=`).
@@ -80,8 +88,25 @@ class FileFacts:
     #: What `raise` statements inside the body of a `try` with handlers raise: the last
     #: identifier of the exception (or of its constructor call).
     raised_in_try: FrozenSet[str]
-    #: Names of the file's classes.
-    classes: FrozenSet[str]
+    #: Call names (as in `calls`) whose innermost scope is a module or class body, as the
+    #: engine's scope stack sees it: `module_calls` plus the bodies of classes defined in
+    #: functions.
+    scope_calls: FrozenSet[str]
+    #: Identifiers inside string constants that flow.py may parse as a type: in annotations,
+    #: in subscripts (`Dep = Annotated["Session", ...]`), in `class_=` values.
+    type_string_names: FrozenSet[str]
+    #: The last identifier of a non-call `with` item bound by `as` (`with X.y as z` -> "y"): a
+    #: second name, like `aliased`.
+    with_aliased: FrozenSet[str]
+    #: `ast` class names of the binary operators used, in `a + b` and `a += b` alike ("Add",
+    #: "Mod", "Div", ...), and "JoinedStr" for an f-string with a replacement field: how strings
+    #: get built.
+    operators: FrozenSet[str]
+    #: Names of the file's classes (nested ones included): flow.py names an instance of a class
+    #: of the module after the module (`pkg.mod.Session()`), without an import.
+    class_defs: FrozenSet[str]
+    #: Names of the file's functions, `def` and `async def` (methods and nested ones included).
+    function_defs: FrozenSet[str]
 
     def imports_any(self, prefixes) -> bool:
         """Whether an import names one of these modules or something inside them
@@ -104,7 +129,11 @@ class FileFacts:
         return [sorted(v) if isinstance(v, frozenset) else v for v in (getattr(self, f.name) for f in fields(self))]
 
     @classmethod
-    def from_data(cls, data: List[object]) -> "FileFacts":
+    def from_data(cls, data: List[object]) -> Optional["FileFacts"]:
+        """None for data of another layout (a cache written by an older version): the file
+        is then linted without the facts gate."""
+        if len(data) != len(fields(cls)):
+            return None
         return cls(*(frozenset(v) if isinstance(v, list) else v for v in data))
 
 
@@ -166,7 +195,12 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     route_path_repeated = False
     prefixes = set()
     raised_in_try = set()
-    classes = set()
+    scope_calls = set()
+    type_string_names = set()
+    with_aliased = set()
+    operators = set()
+    class_defs = set()
+    function_defs = set()
     awaited = set()
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
@@ -203,24 +237,37 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                     module_calls.add(name)
                 if flags & _IN_ASYNC:
                     async_calls.add(name)
+                if not flags & _IN_FUNCTION_SCOPE:
+                    scope_calls.add(name)
+        elif kind is ast.Constant:
+            if flags & _IN_TYPE and type(node.value) is str:
+                type_string_names.update(_IDENTIFIER.findall(node.value))
+            continue
         elif kind is ast.keyword:
             if node.arg:
                 names.add(node.arg)
                 keywords.add(node.arg)
                 if node.arg == "prefix" and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                     prefixes.add(node.value.value)
+                elif node.arg == "class_":  # sessionmaker(class_=...): flow.py reads a type
+                    push((node.value, flags | _IN_TYPE, own))
+                    continue
         elif kind is ast.Await:
             has_async = True
             if type(node.value) is ast.Call:
                 awaited.add(id(node.value))
         elif kind is ast.arg:
             names.add(node.arg)
+            if node.annotation is not None:
+                push((node.annotation, flags | _IN_TYPE, own))
+            continue
         elif kind in _FUNCTIONS or kind is ast.Lambda:
             if own is not None:
                 own.nested = True
-            inner = flags | _IN_FUNCTION
+            inner = flags | _IN_FUNCTION | _IN_FUNCTION_SCOPE
             if kind is not ast.Lambda:
                 names.add(node.name)
+                function_defs.add(node.name)
                 if kind is ast.AsyncFunctionDef:
                     has_async = True
                     async_defs.add(node.name)
@@ -232,7 +279,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                         decorators.add(name)
                     push((d, flags, None))
                 if node.returns is not None:
-                    push((node.returns, flags, None))
+                    push((node.returns, flags | _IN_TYPE, None))
                 body = None
                 if bodies is not None:
                     body = bodies[id(node)] = OwnBody()
@@ -244,14 +291,19 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
             continue
         elif kind is ast.ClassDef:
             if own is not None:
-                own.nested = True
-                own = None  # a class body is not the function's own body
+                own.nested = True  # and nothing of the class is the function's own body
             names.add(node.name)
-            classes.add(node.name)
+            class_defs.add(node.name)
             for d in node.decorator_list:
                 name = _terminal(d.func if isinstance(d, ast.Call) else d)
                 if name is not None:
                     decorators.add(name)
+            for stmt in node.body:  # a class body is a scope of its own, even in a function
+                push((stmt, flags & ~_IN_FUNCTION_SCOPE, None))
+            for field in ("bases", "keywords", "decorator_list", "type_params"):
+                for item in getattr(node, field, ()):
+                    push((item, flags, None))
+            continue
         elif kind is ast.ExceptHandler:
             if node.name:
                 names.add(node.name)
@@ -281,6 +333,12 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
             name = _terminal(node.value) if node.value is not None else None
             if name is not None:
                 aliased.add(name)
+            if kind is ast.AnnAssign:
+                push((node.target, flags, own))
+                push((node.annotation, flags | _IN_TYPE, own))
+                if node.value is not None:
+                    push((node.value, flags, own))
+                continue
         elif kind in _TRIES:
             if node.handlers:
                 for stmt in node.body:
@@ -298,6 +356,20 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 name = _terminal(exc)
                 if name is not None:
                     raised_in_try.add(name)
+        elif kind is ast.BinOp or kind is ast.AugAssign:
+            operators.add(type(node.op).__name__)
+        elif kind is ast.JoinedStr:
+            if "JoinedStr" not in operators and any(type(v) is ast.FormattedValue for v in node.values):
+                operators.add("JoinedStr")
+        elif kind is ast.Subscript:
+            push((node.value, flags, own))
+            push((node.slice, flags | _IN_TYPE, own))  # `Annotated["Session", ...]` in a type alias
+            continue
+        elif kind is ast.withitem:
+            if node.optional_vars is not None:
+                name = _terminal(node.context_expr)
+                if name is not None:
+                    with_aliased.add(name)
         elif kind is ast.AsyncFor or kind is ast.AsyncWith:
             has_async = True
         elif kind is ast.Global or kind is ast.Nonlocal:
@@ -320,7 +392,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     return FileFacts(frozenset(names), frozenset(imports), frozenset(calls), frozenset(unawaited),
                      frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs), has_async, frozenset(route_paths),
-                     route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(classes))
+                     route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(scope_calls),
+                     frozenset(type_string_names), frozenset(with_aliased), frozenset(operators),
+                     frozenset(class_defs), frozenset(function_defs))
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:

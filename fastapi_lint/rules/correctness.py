@@ -189,7 +189,7 @@ class HttpExceptionSwallowed(Rule):
         class of this file (a local subclass of one)."""
         if not facts.raised_in_try or not facts.imports_any(HTTP_EXCEPTIONS):
             return False
-        names = _HTTP_EXCEPTION_NAMES | facts.classes
+        names = _HTTP_EXCEPTION_NAMES | facts.class_defs
         return not (facts.raised_in_try.isdisjoint(names) and facts.aliased.isdisjoint(_HTTP_EXCEPTION_NAMES))
     docs = """
     ## What it does

@@ -10,11 +10,21 @@ from fastapi_lint.catalogs.lifecycle import (ASYNC_SESSION_ORIGINS, CACHING_DECO
                                              CONNECTION_OPENERS, SESSION_ORIGINS)
 from fastapi_lint.diagnostics import DISPLAY_ONLY, UNSAFE
 from fastapi_lint.model.fastapi import APP_CLASSES, EventHandler, FastAPIModel, keyword
+from fastapi_lint.model.flow import SESSION_FACTORIES
+from fastapi_lint.model.gates import (called, calls_any, known, may_be_endpoint, may_have_dependencies, origin_parts,
+                                      origin_possible, reaches, terminal)
 from fastapi_lint.model.imports import decorator_callee, iter_block_statements, own_nodes
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.traverse import visit_readonly
 
 ASYNCCONTEXTMANAGER = "contextlib.asynccontextmanager"
+
+
+def _may_register_event_handlers(facts) -> bool:
+    """`FastAPIModel.event_handlers` can be non-empty: an `@x.on_event(...)` decorator, an
+    `x.add_event_handler(...)` call or an `on_startup=`/`on_shutdown=` argument."""
+    return ("on_event" in facts.decorators or "add_event_handler" in facts.calls
+            or "on_startup" in facts.keywords or "on_shutdown" in facts.keywords)
 
 
 # ---------------------------------------------------------------------------- call editing helpers
@@ -76,6 +86,12 @@ class OnEventHandler(Rule):
                "on_shutdown=...)`: deprecated since FastAPI 0.104.")
     fix = UNSAFE
     tokens = ("on_event", "add_event_handler", "on_startup", "on_shutdown")
+
+    @classmethod
+    def wants(cls, facts, index):
+        """Every report is one of the module's event handlers."""
+        return _may_register_event_handlers(facts)
+
     docs = """
     ## What it does
     Reports startup and shutdown handlers registered the deprecated way: `@app.on_event("startup")`
@@ -339,6 +355,30 @@ class ModuleLevelConnection(Rule):
     summary = "A DB connection, cursor or session opened at module scope and shared by every request."
     fix = DISPLAY_ONLY
     tokens = ("connect", "cursor", "Session", "session")
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call in a module or class body (`scope_calls`) that is a connection opener, the
+        `.cursor()` of one, or a session/connection origin; see `_SESSION_GATES`."""
+        here = facts.scope_calls
+        if not here:
+            return False
+        for q in CONNECTION_OPENERS:
+            if reaches(facts, q) and known(facts, terminal(q)) and (
+                    called(facts, terminal(q), here) or called(facts, "cursor", here)):
+                return True
+        factories = None
+        for base, attrs, last in _SESSION_GATES:
+            if not (known(facts, terminal(base)) and all(known(facts, a) for a in attrs) and reaches(facts, base)):
+                continue
+            if last is None or called(facts, last, here):
+                return True
+            if factories is None:  # sessionmaker(class_=T) makes T: then called by any name
+                factories = any(known(facts, terminal(f)) and reaches(facts, f) for f in SESSION_FACTORIES)
+            if factories:
+                return True
+        return False
+
     docs = """
     ## What it does
     Reports a single database connection, cursor or ORM session created at module (or class)
@@ -425,6 +465,10 @@ def _base_call(origin: str) -> str:
     return origin.split("()")[0]
 
 
+#: FPI402's gate: the session/connection origins as (qualified name, attributes, last call's spelling).
+_SESSION_GATES = tuple(origin_parts(o) for o in sorted(SESSION_ORIGINS | ASYNC_SESSION_ORIGINS))
+
+
 # ---------------------------------------------------------------------------- FPI403
 
 @register
@@ -436,6 +480,12 @@ class ClientCreatedPerRequest(Rule):
     fix = DISPLAY_ONLY
     tokens = ("create_engine", "create_async_engine", "create_pool", "Client", "ClientSession", "Redis",
               "ConnectionPool", "from_url", "boto3", "Elasticsearch", "aioboto3")
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call resolving to a client factory, in a route, dependency or middleware."""
+        return calls_any(facts, CLIENT_FACTORIES) and may_be_endpoint(facts, index)
+
     docs = """
     ## What it does
     Reports engines, connection pools and HTTP/DB clients built in the body of a route, a
@@ -509,6 +559,13 @@ class DependencyLeaksResource(Rule):
     summary = "A dependency that returns a new session/connection instead of yielding it and closing it."
     fix = UNSAFE
     tokens = ("Session", "sessionmaker", "connect")
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A dependency (a Depends call here, or a def named like one of the project's), and a
+        value of one of the reported origins the file can build."""
+        return any(origin_possible(facts, o) for o in _LEAKED_ORIGINS) and may_have_dependencies(facts, index)
+
     docs = """
     ## What it does
     Reports a dependency (a function named in `Depends()`/`Security()`) that `return`s a
@@ -590,6 +647,10 @@ class DependencyLeaksResource(Rule):
         return FixSpec(UNSAFE, title, {last: cst.FlattenSentinel(stmts)})
 
 
+#: FPI404: what a dependency must not return.
+_LEAKED_ORIGINS = tuple(sorted(SESSION_ORIGINS | ASYNC_SESSION_ORIGINS | {f"{q}()" for q in CONNECTION_OPENERS}))
+
+
 # ---------------------------------------------------------------------------- FPI405
 
 @register
@@ -599,6 +660,12 @@ class EventHandlersIgnored(Rule):
     summary = "An app given `lifespan=` that also registers `on_event`/`on_startup`/`on_shutdown` handlers."
     fix = DISPLAY_ONLY
     tokens = ("lifespan",)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """An event handler, on an app constructed here with `lifespan=`."""
+        return "lifespan" in facts.keywords and _may_register_event_handlers(facts)
+
     docs = """
     ## What it does
     Reports startup/shutdown handlers (`@app.on_event`, `app.router.add_event_handler`,

@@ -10,6 +10,7 @@ import libcst as cst
 from fastapi_lint.catalogs import security as cat
 from fastapi_lint.diagnostics import UNSAFE
 from fastapi_lint.model.fastapi import ROUTE_TOKENS, keyword, positional
+from fastapi_lint.model.gates import calls_any, may_register_routes, names_any, origin_possible
 from fastapi_lint.model.taint import PATH_SEGMENT_PARAMETER, Unknown, literal_value
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 
@@ -40,6 +41,23 @@ def _value(ctx, expr: Optional[cst.BaseExpression]):
     if expr is None:
         raise Unknown()
     return literal_value(ctx, expr)
+
+
+#: How taint (model/taint.py) records a built string: f-strings with a field, `+`, `%`, `/`,
+#: `+=`, `%=` (`FileFacts.operators`), and `.join(...)`/`.format(...)` calls.
+_BUILDING_OPERATORS = frozenset({"JoinedStr", "Add", "Mod", "Div"})
+_BUILDING_METHODS = frozenset({"join", "format"})
+_SQL_SINK_FUNCTIONS = tuple(sorted(cat.SQL_SINK_FUNCTIONS))
+_REQUEST_TYPES = tuple(o[:-2] for o in cat.REQUEST_ORIGINS)
+
+
+def _builds_strings(facts) -> bool:
+    return not (facts.operators.isdisjoint(_BUILDING_OPERATORS) and facts.calls.isdisjoint(_BUILDING_METHODS))
+
+
+def _mentions(facts, part: str) -> bool:
+    """An identifier of the file (or of a string annotation) contains `part`."""
+    return any(part in n for n in facts.names) or any(part in n for n in facts.type_string_names)
 
 
 def _describe(holes) -> str:
@@ -74,6 +92,14 @@ class SqlBuiltFromStrings(Rule):
                "run by `execute`/`fetch*`/`text()`/`read_sql`.")
     fix = UNSAFE
     tokens = ("execute", "fetch", "text", "read_sql", "iterate", "mogrify", "copy_expert", "raw")
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A sink: a call spelled with a sink method's name (`x.execute(...)`) or resolving to a
+        sink function (`text`, `read_sql`); and a string built from parts (taint `builds`)."""
+        return (not facts.calls.isdisjoint(cat.SQL_SINK_METHODS) or calls_any(facts, _SQL_SINK_FUNCTIONS)) \
+            and _builds_strings(facts)
+
     docs = """
     ## What it does
     Reports SQL text that is built from non-constant values (f-string, `+`, `+=`, `%`,
@@ -291,6 +317,12 @@ class CorsAnyOriginWithCredentials(Rule):
                "everything) and `allow_credentials=True`.")
     fix = "display-only"
     tokens = ("CORSMiddleware",)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """`allow_credentials=` given, and a name resolving to CORSMiddleware."""
+        return "allow_credentials" in facts.keywords and names_any(facts, cat.CORS_MIDDLEWARE)
+
     docs = """
     ## What it does
     Reports `CORSMiddleware` (from `fastapi.middleware.cors` or `starlette.middleware.cors`)
@@ -363,6 +395,17 @@ class UserControlledFilePath(Rule):
     fix = "display-only"
     tokens = ("filename", "open", "Path", "path", "FileResponse", "shutil", "remove", "unlink")
     requires = ROUTE_TOKENS + ("UploadFile",)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """Client input (a parameter of a route of this module, an UploadFile's name, a
+        Request's query/path params, headers or cookies) and a sink (a file function, a path
+        I/O method, a `/` join)."""
+        user = (may_register_routes(facts) or _mentions(facts, "UploadFile")  # taint.upload_file reads code
+                or names_any(facts, _REQUEST_TYPES))
+        return user and ("Div" in facts.operators or not facts.calls.isdisjoint(cat.PATH_IO_METHODS)
+                         or calls_any(facts, cat.FILE_SINKS))
+
     docs = """
     ## What it does
     Reports client input reaching a filesystem path inside a route: `UploadFile.filename`,
@@ -478,6 +521,12 @@ class InsecureJwtDecode(Rule):
                "`jwt.decode` without `algorithms`.")
     fix = "display-only"
     tokens = ("jwt",)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call resolving to a JWT decode function."""
+        return calls_any(facts, cat.PYJWT_DECODE | cat.JOSE_DECODE)
+
     docs = """
     ## What it does
     Reports `jwt.decode` (PyJWT, or `jose.jwt.decode` from python-jose) called with
@@ -552,6 +601,12 @@ class DebugEnabled(Rule):
     summary = "`FastAPI(debug=True)` / `Starlette(debug=True)`: tracebacks served to clients."
     fix = UNSAFE
     tokens = ("debug",)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A `debug=` argument, and a call resolving to an app class."""
+        return "debug" in facts.keywords and calls_any(facts, cat.APP_CLASSES)
+
     docs = """
     ## What it does
     Reports `FastAPI(debug=True)` and `Starlette(debug=True)`, the value given literally or
@@ -612,6 +667,12 @@ class TrustedHostAny(Rule):
     summary = "`TrustedHostMiddleware(allowed_hosts=[\"*\"])` (or no `allowed_hosts`, which means the same)."
     fix = "display-only"
     tokens = ("TrustedHostMiddleware",)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A name resolving to TrustedHostMiddleware."""
+        return names_any(facts, cat.TRUSTED_HOST_MIDDLEWARE)
+
     docs = """
     ## What it does
     Reports `TrustedHostMiddleware` added (through `add_middleware`, `Middleware(...)` or
@@ -674,6 +735,20 @@ class HttpCallWithoutTimeout(Rule):
     summary = "`requests` calls without `timeout` (or `timeout=None`), `httpx` with `timeout=None`, `urlopen` without `timeout`."
     fix = "display-only"
     tokens = ("requests", "httpx", "urlopen")
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call resolving to a `requests` function or `urlopen`; a `requests` session method
+        call (`s.get(...)`); or, for httpx (reported only with `timeout=None`), a `timeout=`
+        argument and an httpx function, client or client method."""
+        if calls_any(facts, cat.REQUESTS_FUNCTIONS) or calls_any(facts, cat.URLOPEN):
+            return True
+        if not facts.calls.isdisjoint(cat.REQUESTS_SESSION_METHODS) and any(
+                origin_possible(facts, o) for o in cat.REQUESTS_SESSIONS):
+            return True
+        return "timeout" in facts.keywords and (calls_any(facts, cat.HTTPX_FUNCTIONS | cat.HTTPX_CLIENTS) or any(
+            origin_possible(facts, f"{c}()") for c in cat.HTTPX_CLIENTS))
+
     docs = """
     ## What it does
     Reports `requests.get/post/...` and methods of `requests.Session()` objects called
