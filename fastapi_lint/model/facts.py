@@ -21,8 +21,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Dict, FrozenSet, List, Optional
 
-from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, APP_CLASSES, HTTP_METHODS, ROUTE_DECORATORS,
-                                        ROUTER_CLASSES, normalise_path)
+from fastapi_lint.model.fastapi import ADD_ROUTE_METHODS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path
 
 _IN_FUNCTION = 1
 _IN_ASYNC = 2
@@ -40,7 +39,6 @@ ROUTE_CALLS = ROUTE_DECORATORS | ADD_ROUTE_METHODS
 _METHOD_OF = {**{m: m for m in HTTP_METHODS},
               **dict.fromkeys(("websocket", "websocket_route", "add_api_websocket_route", "add_websocket_route"),
                               "websocket")}
-OWNER_CLASSES = APP_CLASSES | ROUTER_CLASSES
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
@@ -108,23 +106,6 @@ class FileFacts:
     #: Names of the file's functions, `def` and `async def` (methods and nested ones included).
     function_defs: FrozenSet[str]
 
-    def imports_any(self, prefixes) -> bool:
-        """Whether an import names one of these modules or something inside them
-        ("sqlalchemy" matches `import sqlalchemy.orm` and `from sqlalchemy.orm import Session`;
-        "sqlalchemy.orm.Session" matches `import sqlalchemy` and `from sqlalchemy import orm` too,
-        since the name can then be reached by attribute)."""
-        for imported in self.imports:
-            for prefix in prefixes:
-                if imported == prefix or imported.startswith(prefix + ".") or prefix.startswith(imported + "."):
-                    return True
-        return False
-
-    def registers_routes(self) -> bool:
-        """Whether a route can be registered: a call named like a route method or decorator,
-        and an import from which an app or router class can be reached (the FastAPI model only
-        knows owners built from, or annotated with, those classes)."""
-        return not self.calls.isdisjoint(ROUTE_CALLS) and self.imports_any(OWNER_CLASSES)
-
     def to_data(self) -> List[object]:
         return [sorted(v) if isinstance(v, frozenset) else v for v in (getattr(self, f.name) for f in fields(self))]
 
@@ -135,18 +116,6 @@ class FileFacts:
         if len(data) != len(fields(cls)):
             return None
         return cls(*(frozenset(v) if isinstance(v, list) else v for v in data))
-
-
-def origin_qualnames(origins) -> FrozenSet[str]:
-    """The qualified names origin paths start from: "sqlite3.connect().cursor()" -> "sqlite3.connect"
-    (an origin is built from one of the module's imports, so `imports_any` of these is a
-    necessary condition of meeting the origin)."""
-    return frozenset(o.split("(", 1)[0] for o in origins)
-
-
-def last_parts(qualnames) -> FrozenSet[str]:
-    """"fastapi.HTTPException" -> "HTTPException": how a call or attribute spells the name."""
-    return frozenset(q.rpartition(".")[2] for q in qualnames)
 
 
 def _terminal(expr: ast.expr) -> Optional[str]:

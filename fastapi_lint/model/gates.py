@@ -29,7 +29,8 @@ from functools import lru_cache
 from typing import FrozenSet, Iterable, Optional, Tuple
 
 from fastapi_lint.model.facts import FileFacts
-from fastapi_lint.model.fastapi import ADD_ROUTE_METHODS, BASE_HTTP_MIDDLEWARE, DEPENDS, ROUTE_DECORATORS
+from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, APP_CLASSES, BASE_HTTP_MIDDLEWARE, DEPENDS,
+                                        ROUTE_DECORATORS, ROUTER_CLASSES)
 
 
 def terminal(qualname: str) -> str:
@@ -118,10 +119,16 @@ def origin_possible(facts: FileFacts, origin: str) -> bool:
 
 # ---------------------------------------------------------------------------- FastAPI model
 
+OWNER_CLASSES = APP_CLASSES | ROUTER_CLASSES
+
+
 def may_register_routes(facts: FileFacts) -> bool:
     """`FastAPIModel.is_route` can hold for a function of this file: a route decorator
-    (`@router.get(...)`) or an `add_api_route`-style call."""
-    return not (facts.decorators.isdisjoint(ROUTE_DECORATORS) and facts.calls.isdisjoint(ADD_ROUTE_METHODS))
+    (`@router.get(...)`) or an `add_api_route`-style call, and an app or router class the
+    file can name (the model knows owners only as built from, or annotated with, one)."""
+    if facts.decorators.isdisjoint(ROUTE_DECORATORS) and facts.calls.isdisjoint(ADD_ROUTE_METHODS):
+        return False
+    return names_any(facts, OWNER_CLASSES)
 
 
 def may_have_middleware(facts: FileFacts) -> bool:

@@ -12,14 +12,14 @@ from fastapi_lint.catalogs.lifecycle import (BROAD_EXCEPTIONS, CORS_MIDDLEWARE, 
 from fastapi_lint.diagnostics import DISPLAY_ONLY, UNSAFE
 from fastapi_lint.model.fastapi import (ROUTE_TOKENS, FastAPIModel, MiddlewareRegistration, Route, keyword, normalise_path,
                                         path_parameters, string_value)
-from fastapi_lint.model.facts import last_parts, origin_qualnames
+from fastapi_lint.model.gates import may_register_routes, names_any, origin_possible, terminals
 from fastapi_lint.model.imports import dotted_name, own_nodes
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.rules.lifecycle import remove_args
 from fastapi_lint.traverse import visit_readonly
 
 
-_HTTP_EXCEPTION_NAMES = last_parts(HTTP_EXCEPTIONS)
+_HTTP_EXCEPTION_NAMES = terminals(HTTP_EXCEPTIONS)
 
 # ---------------------------------------------------------------------------- FPI501
 
@@ -35,7 +35,7 @@ class CorsMiddlewareNotOutermost(Rule):
     @classmethod
     def wants(cls, facts, index):
         """A registration whose class resolves to CORSMiddleware: only an import reaches it."""
-        return facts.imports_any(CORS_MIDDLEWARE)
+        return names_any(facts, CORS_MIDDLEWARE)
     docs = """
     ## What it does
     Reports `app.add_middleware(CORSMiddleware, ...)` when another middleware is added to
@@ -187,7 +187,7 @@ class HttpExceptionSwallowed(Rule):
     def wants(cls, facts, index):
         """A `raise` in a `try` body of an HTTP exception (reached from an import) or of a
         class of this file (a local subclass of one)."""
-        if not facts.raised_in_try or not facts.imports_any(HTTP_EXCEPTIONS):
+        if not facts.raised_in_try or not names_any(facts, HTTP_EXCEPTIONS):
             return False
         names = _HTTP_EXCEPTION_NAMES | facts.class_defs
         return not (facts.raised_in_try.isdisjoint(names) and facts.aliased.isdisjoint(_HTTP_EXCEPTION_NAMES))
@@ -332,7 +332,7 @@ class PathParameterMissing(Rule):
     @classmethod
     def wants(cls, facts, index):
         """A route registered with a literal path, or under a literal prefix, that has a `{`."""
-        return facts.registers_routes() and any("{" in p for p in facts.route_paths | facts.prefixes)
+        return may_register_routes(facts) and any("{" in p for p in facts.route_paths | facts.prefixes)
     docs = """
     ## What it does
     Reports a route whose path (including a router `prefix=` known in the module) has a
@@ -507,7 +507,7 @@ class BodyOnNoContentStatus(Rule):
 
     @classmethod
     def wants(cls, facts, index):
-        return facts.registers_routes()
+        return may_register_routes(facts)
     docs = """
     ## What it does
     Reports a route declared with `status_code=204`, `304` or `1xx` (literal or
@@ -603,7 +603,7 @@ class UploadReadUnbounded(Rule):
     @classmethod
     def wants(cls, facts, index):
         """`.read()` on an UploadFile, which only an import of the class can give."""
-        return "read" in facts.calls and facts.imports_any(origin_qualnames(UPLOAD_FILE_ORIGINS))
+        return "read" in facts.calls and any(origin_possible(facts, o) for o in UPLOAD_FILE_ORIGINS)
     docs = """
     ## What it does
     Reports `await file.read()` (no size argument, or `-1`) where `file` is an `UploadFile`
@@ -669,7 +669,7 @@ class RedundantResponseModel(Rule):
 
     @classmethod
     def wants(cls, facts, index):
-        return "response_model" in facts.keywords and facts.registers_routes()
+        return "response_model" in facts.keywords and may_register_routes(facts)
     docs = """
     ## What it does
     Reports `response_model=X` on a route whose return annotation is also `X` (compared as
@@ -735,7 +735,7 @@ class DuplicateRoute(Rule):
     def wants(cls, facts, index):
         """Two literal route paths equal once parameter names are dropped, or a literal
         `prefix=` that can make two different literals one full path."""
-        return facts.registers_routes() and (facts.route_path_repeated or bool(facts.prefixes))
+        return may_register_routes(facts) and (facts.route_path_repeated or bool(facts.prefixes))
     docs = """
     ## What it does
     Reports a route whose method and path were already registered on the same app or
