@@ -453,6 +453,28 @@ router = fastapi.routing.APIRouter(prefix="/orgs/{org}")
 def items():
     return []
 ''',
+    "FPI503_aliased_parameter": '''
+from fastapi import FastAPI, Path
+
+app = FastAPI()
+
+
+@app.get("/items/{item_id}")  # error: FPI503
+def item(item_id: int = Path(alias="id")):
+    return item_id
+''',
+    "FPI503_add_api_route": '''
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+def item():
+    return 1
+
+
+router.add_api_route("/items/{item_id}", item)  # error: FPI503
+''',
     "FPI505_upload_alias": '''
 from fastapi import UploadFile as Upload
 

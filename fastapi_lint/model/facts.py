@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass, fields
 from typing import Dict, FrozenSet, List, Optional
 
-from fastapi_lint.model.fastapi import ADD_ROUTE_METHODS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path
+from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
+                                        path_parameters)
 
 _IN_FUNCTION = 1
 _IN_ASYNC = 2
@@ -75,11 +76,10 @@ class FileFacts:
     async_defs: FrozenSet[str]
     #: An `async def`, `await`, `async for` or `async with` somewhere.
     has_async: bool
-    #: Literal paths of route registrations: the first argument (or `path=`) of calls named
-    #: like FastAPI's route decorators and `add_*_route` methods.
-    route_paths: FrozenSet[str]
-    #: Two of those route registrations may collide: the same path once parameter names are
-    #: dropped, and the same method (or a registration whose methods are not in its name).
+    #: Two route registrations (calls named like FastAPI's route decorators and `add_*_route`
+    #: methods, with a literal path as first argument or `path=`) may collide: the same path
+    #: once parameter names are dropped, and the same method (or a registration whose methods
+    #: are not in its name).
     route_path_repeated: bool
     #: Literal `prefix=` keyword arguments (`APIRouter(prefix=...)`, `include_router(..., prefix=...)`).
     prefixes: FrozenSet[str]
@@ -105,6 +105,15 @@ class FileFacts:
     class_defs: FrozenSet[str]
     #: Names of the file's functions, `def` and `async def` (methods and nested ones included).
     function_defs: FrozenSet[str]
+    #: A route path parameter may reach no parameter of its function: a route decorator whose
+    #: literal path (with any literal `prefix=` of the file) has a `{name}` that is not a
+    #: parameter of the decorated function, or whose function has no `**kwargs` but a
+    #: parameter with `alias=`/`validation_alias=`; or an `add_*_route` call with a `{` in
+    #: its literal path or in a prefix (its endpoint is elsewhere).
+    path_param_unreceived: bool
+    #: A function with a return annotation has a decorator call with `response_model=`, or an
+    #: `add_*_route` call passes `response_model=`.
+    response_model_annotated: bool
 
     def to_data(self) -> List[object]:
         return [sorted(v) if isinstance(v, frozenset) else v for v in (getattr(self, f.name) for f in fields(self))]
@@ -145,6 +154,19 @@ class OwnBody:
         self.nested = False
 
 
+def _received(args: ast.arguments) -> Optional[FrozenSet[str]]:
+    """The names a route function receives path parameters under: its parameters (positional
+    only, positional, keyword only); None when one has `alias=`/`validation_alias=` (FastAPI
+    then reads another name)."""
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    for value in [*args.defaults, *args.kw_defaults, *(p.annotation for p in params)]:
+        if value is not None:
+            for node in ast.walk(value):
+                if type(node) is ast.keyword and node.arg in ("alias", "validation_alias"):
+                    return None
+    return frozenset(p.arg for p in params)
+
+
 def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) -> FileFacts:
     """One walk over the tree. With `bodies`, also fills it: id(def node) -> its OwnBody
     (calls in source order)."""
@@ -159,7 +181,6 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     aliased = set()
     async_defs = set()
     has_async = False
-    route_paths = set()
     normalised_paths: Dict[str, set] = {}
     route_path_repeated = False
     prefixes = set()
@@ -170,6 +191,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     operators = set()
     class_defs = set()
     function_defs = set()
+    route_params: List[tuple] = []  # (path parameters, the function's parameter names; None: aliased)
+    add_route_params = False
+    response_model_annotated = False
     awaited = set()
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
@@ -191,8 +215,11 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 calls.add(name)
                 if name in ROUTE_CALLS:
                     path = _route_path(node)
+                    if name in ADD_ROUTE_METHODS:
+                        add_route_params = add_route_params or (path is not None and "{" in path)
+                        if not response_model_annotated and any(k.arg == "response_model" for k in node.keywords):
+                            response_model_annotated = True
                     if path is not None:
-                        route_paths.add(path)
                         # same path and method: `get` and `post` of one path do not collide;
                         # api_route/add_api_route (methods=...) may collide with any method
                         method = _METHOD_OF.get(name, "*")
@@ -246,6 +273,12 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                     name = _terminal(target)
                     if name is not None:
                         decorators.add(name)
+                        if name in ROUTE_DECORATORS and target is not d:
+                            path = _route_path(d)
+                            if path is not None and node.args.kwarg is None:  # **kwargs takes any
+                                route_params.append((path_parameters(path), _received(node.args)))
+                            if node.returns is not None and any(k.arg == "response_model" for k in d.keywords):
+                                response_model_annotated = True
                     push((d, flags, None))
                 if node.returns is not None:
                     push((node.returns, flags | _IN_TYPE, None))
@@ -355,15 +388,21 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                         push((item, flags, own))
             elif isinstance(value, AST):
                 push((value, flags, own))
+    prefix_params = {n for p in prefixes for n in path_parameters(p)}
+    path_param_unreceived = (
+        add_route_params or (bool(prefix_params) and not calls.isdisjoint(ADD_ROUTE_METHODS))
+        or any(received is None or not (set(params) | prefix_params) <= received
+               for params, received in route_params))
     if bodies:
         for body in bodies.values():
             body.calls.sort(key=lambda c: (c.lineno, c.col_offset))
     return FileFacts(frozenset(names), frozenset(imports), frozenset(calls), frozenset(unawaited),
                      frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
-                     frozenset(aliased), frozenset(async_defs), has_async, frozenset(route_paths),
+                     frozenset(aliased), frozenset(async_defs), has_async,
                      route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(scope_calls),
                      frozenset(type_string_names), frozenset(with_aliased), frozenset(operators),
-                     frozenset(class_defs), frozenset(function_defs))
+                     frozenset(class_defs), frozenset(function_defs), path_param_unreceived,
+                     response_model_annotated)
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:

@@ -331,8 +331,9 @@ class PathParameterMissing(Rule):
 
     @classmethod
     def wants(cls, facts, index):
-        """A route registered with a literal path, or under a literal prefix, that has a `{`."""
-        return may_register_routes(facts) and any("{" in p for p in facts.route_paths | facts.prefixes)
+        """A `{name}` of a literal route path or prefix that the route function does not take
+        under that name (see `FileFacts.path_param_unreceived`)."""
+        return facts.path_param_unreceived and may_register_routes(facts)
     docs = """
     ## What it does
     Reports a route whose path (including a router `prefix=` known in the module) has a
@@ -669,7 +670,7 @@ class RedundantResponseModel(Rule):
 
     @classmethod
     def wants(cls, facts, index):
-        return "response_model" in facts.keywords and may_register_routes(facts)
+        return facts.response_model_annotated and may_register_routes(facts)
     docs = """
     ## What it does
     Reports `response_model=X` on a route whose return annotation is also `X` (compared as
