@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from fastapi_lint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Diagnostic, FileResult, Fix
 from fastapi_lint.fixes import apply_specs, choose_non_overlapping, text_edits
 from fastapi_lint.model.context import ModuleContext
 from fastapi_lint.model.facts import FileFacts
 from fastapi_lint.model.index import ModuleSummary, ProjectIndex, module_name_for, summarize_text
+from fastapi_lint.positions import StatementPositions
 from fastapi_lint.noqa import NoqaIndex, code_matches, file_exemption
 from fastapi_lint.registry import FixSpec, Rule, all_rules
 from fastapi_lint.settings import Settings, display_path
@@ -261,7 +261,7 @@ def _analyse(module: cst.Module, path: str, rule_classes: Sequence[Type[Rule]],
     walk(module, dispatcher.on_visit, dispatcher.on_leave, dispatcher.skip)
     positions = None
     if ctx.findings:
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = StatementPositions(module, [f.top for f in ctx.findings])
     return _Analysis(module, ctx, ctx.findings, positions, dispatcher.crashed)
 
 
