@@ -17,6 +17,7 @@ fixture and generated program gives the same findings with and without the gate.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, fields
 from typing import Dict, FrozenSet, List, Optional
 
@@ -34,6 +35,7 @@ _METHOD_OF = {**{m: m for m in HTTP_METHODS},
                               "websocket")}
 OWNER_CLASSES = APP_CLASSES | ROUTER_CLASSES
 
+_IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
 #: Pattern nodes that bind a name (Python 3.10+).
@@ -82,6 +84,19 @@ class FileFacts:
     raised_in_try: FrozenSet[str]
     #: Names of the file's classes.
     classes: FrozenSet[str]
+    #: What each import binds its name to, as `ModuleContext.qualname` resolves it:
+    #: `import a.b` -> "a", `import a.b as c` -> "a.b", `from a.b import c [as d]` -> "a.b.c";
+    #: relative imports keep their dots ("..core.db.engine"); `from m import *` binds nothing.
+    #: A qualified name can only be met through one of these (or a builtin): see model/gating.py.
+    bindings: FrozenSet[str]
+    #: The last identifier of values that reach a name otherwise than by assignment or import:
+    #: `with` items bound by `as` (`with a.b as c` -> "b"), returned and yielded values
+    #: (`return requests.get` in a dependency), and `class_=` arguments (a session factory's
+    #: class). With `aliased`, every way a name can come to hold what another name spells.
+    bound_values: FrozenSet[str]
+    #: The last identifier of calls passed directly as an argument, positional or keyword, of
+    #: another call: `Depends(get_db())`, `add_task(send(x))` -> "get_db", "send".
+    arg_calls: FrozenSet[str]
 
     def imports_any(self, prefixes) -> bool:
         """Whether an import names one of these modules or something inside them
@@ -118,6 +133,23 @@ def origin_qualnames(origins) -> FrozenSet[str]:
 def last_parts(qualnames) -> FrozenSet[str]:
     """"fastapi.HTTPException" -> "HTTPException": how a call or attribute spells the name."""
     return frozenset(q.rpartition(".")[2] for q in qualnames)
+
+
+def _add_type_names(expr: ast.expr, out: set) -> None:
+    """What a type expression (`class_=` of a session factory) can name, as the origin tracker
+    reads it: the last identifier of `a.b`, of `a.b[...]`, of either side of `|`, and every
+    identifier of a string annotation."""
+    if isinstance(expr, ast.Subscript):
+        expr = expr.value
+    if isinstance(expr, ast.BinOp):
+        _add_type_names(expr.left, out)
+        _add_type_names(expr.right, out)
+    elif isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        out.update(_IDENTIFIERS.findall(expr.value))
+    else:
+        name = _terminal(expr)
+        if name is not None:
+            out.add(name)
 
 
 def _terminal(expr: ast.expr) -> Optional[str]:
@@ -167,6 +199,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     prefixes = set()
     raised_in_try = set()
     classes = set()
+    bindings = set()
+    bound_values = set()
+    arg_calls = set()
     awaited = set()
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
@@ -183,6 +218,16 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
         elif kind is ast.Call:
             if own is not None:
                 own.calls.append(node)
+            for arg in node.args:
+                if type(arg) is ast.Call:
+                    name = _terminal(arg.func)
+                    if name is not None:
+                        arg_calls.add(name)
+            for kw in node.keywords:
+                if type(kw.value) is ast.Call:
+                    name = _terminal(kw.value.func)
+                    if name is not None:
+                        arg_calls.add(name)
             name = _terminal(node.func)
             if name is not None:
                 calls.add(name)
@@ -207,6 +252,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
             if node.arg:
                 names.add(node.arg)
                 keywords.add(node.arg)
+                if node.arg == "class_":
+                    _add_type_names(node.value, bound_values)
                 if node.arg == "prefix" and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                     prefixes.add(node.value.value)
         elif kind is ast.Await:
@@ -262,6 +309,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 if alias.asname:
                     names.add(alias.asname)
                     aliased.add(alias.name.rpartition(".")[2])
+                    bindings.add(alias.name)
+                else:
+                    bindings.add(alias.name.partition(".")[0])
             continue
         elif kind is ast.ImportFrom:
             base = "." * (node.level or 0) + (node.module or "")
@@ -271,7 +321,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 if alias.name == "*":  # everything the module has: as if the module were imported
                     imports.add(base)
                     continue
-                imports.add(f"{base}.{alias.name}" if base and not base.endswith(".") else base + alias.name)
+                imported = f"{base}.{alias.name}" if base and not base.endswith(".") else base + alias.name
+                imports.add(imported)
+                bindings.add(imported)
                 names.add(alias.name)
                 if alias.asname:
                     names.add(alias.asname)
@@ -292,6 +344,18 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
         elif kind is ast.Yield or kind is ast.YieldFrom:
             if own is not None:
                 own.yields = True
+            name = _terminal(node.value) if node.value is not None else None
+            if name is not None:
+                bound_values.add(name)
+        elif kind is ast.Return:
+            name = _terminal(node.value) if node.value is not None else None
+            if name is not None:
+                bound_values.add(name)
+        elif kind is ast.withitem:
+            if node.optional_vars is not None:
+                name = _terminal(node.context_expr)
+                if name is not None:
+                    bound_values.add(name)
         elif kind is ast.Raise:
             if flags & _IN_TRY and node.exc is not None:
                 exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
@@ -320,7 +384,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     return FileFacts(frozenset(names), frozenset(imports), frozenset(calls), frozenset(unawaited),
                      frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs), has_async, frozenset(route_paths),
-                     route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(classes))
+                     route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(classes),
+                     frozenset(bindings), frozenset(bound_values), frozenset(arg_calls))
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:
