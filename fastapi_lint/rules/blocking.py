@@ -640,9 +640,9 @@ class BlockingCallInHelper(_OnRequestPath):
     needs_index = True
     requires = ("async",)
 
-    @classmethod
-    def index_tokens(cls, index):
-        """A file can only reach a blocking project helper by its name (or its class's name,
+    @staticmethod
+    def _blocking_helpers(index):
+        """Names of the sync project functions that reach a blocking call (their class's name
         for a constructor that blocks)."""
         names = set()
         for q, f in index.functions.items():
@@ -650,19 +650,24 @@ class BlockingCallInHelper(_OnRequestPath):
                 continue
             owner, _, name = q.rpartition(".")
             names.add(owner.rpartition(".")[2] if name == "__init__" else name)
-        return frozenset(names)
+        return names
+
+    @classmethod
+    def index_tokens(cls, index):
+        """A file can only reach a blocking project helper by its name (or its class's name,
+        for a constructor that blocks), or by a name it is re-exported as."""
+        return spellings(index, "FPI110", cls._blocking_helpers)
 
     @classmethod
     def wants(cls, facts, index):
         """A call in async context, not awaited, whose name (or a name bound to it) is one by
-        which a blocking sync project function can be called: its own name (its class's for a
-        blocking `__init__`) or a name it is re-exported as. Without an index, the rule only
-        knows this file's functions: any such call."""
+        which a blocking sync project function can be called (`index_tokens`). Without an
+        index, the rule only knows this file's functions: any such call."""
         calls = async_unawaited(facts)
         if index is None or not calls:
             return bool(calls)
-        names = spellings(index, "FPI110", cls.index_tokens)
-        return not names.isdisjoint(spelled(facts, calls))
+        return not cls.index_tokens(index).isdisjoint(spelled(facts, calls))
+
     docs = """
     ## What it does
     Reports a call, in async context, to a sync function or method of the project that
