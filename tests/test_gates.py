@@ -129,10 +129,10 @@ def test_facts_bindings_values_and_argument_calls():
         "def dep():\n    return requests.get\n"
         "def gen():\n    with x.y as z:\n        yield u.v\n"
         "S = sessionmaker(class_=AsyncSession)\n"
-        "D = Depends(get_db())\nadd(job=send(1), *rest)\n")
+        "D = Depends(get_db())\nadd(*rest, func=send(1), other=skip())\nBackgroundTask(*a, make(), later())\n")
     assert f.bindings == {"os", "a.b", "m.n", "..p"}
     assert f.bound_values == {"get", "y", "v", "AsyncSession"}
-    assert f.arg_calls == {"get_db", "send"}
+    assert f.arg_calls == {"get_db", "send", "make"}
     assert FileFacts.from_data(f.to_data()) == f
 
 

@@ -35,6 +35,8 @@ _METHOD_OF = {**{m: m for m in HTTP_METHODS},
                               "websocket")}
 OWNER_CLASSES = APP_CLASSES | ROUTER_CLASSES
 
+#: Keyword arguments that take a callable (see `arg_calls`).
+_CALLABLE_KEYWORDS = ("dependency", "func")
 _IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
@@ -94,8 +96,10 @@ class FileFacts:
     #: (`return requests.get` in a dependency), and `class_=` arguments (a session factory's
     #: class). With `aliased`, every way a name can come to hold what another name spells.
     bound_values: FrozenSet[str]
-    #: The last identifier of calls passed directly as an argument, positional or keyword, of
-    #: another call: `Depends(get_db())`, `add_task(send(x))` -> "get_db", "send".
+    #: The last identifier of calls passed directly where a callable is expected: as the first
+    #: positional argument (not counting `*args`) of another call, or as its `dependency=` or
+    #: `func=` (Depends, Security, add_task, BackgroundTask): `Depends(get_db())`,
+    #: `add_task(func=send(x))` -> "get_db", "send".
     arg_calls: FrozenSet[str]
 
     def imports_any(self, prefixes) -> bool:
@@ -218,13 +222,13 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
         elif kind is ast.Call:
             if own is not None:
                 own.calls.append(node)
-            for arg in node.args:
-                if type(arg) is ast.Call:
-                    name = _terminal(arg.func)
-                    if name is not None:
-                        arg_calls.add(name)
+            first = next((a for a in node.args if type(a) is not ast.Starred), None)
+            if type(first) is ast.Call:
+                name = _terminal(first.func)
+                if name is not None:
+                    arg_calls.add(name)
             for kw in node.keywords:
-                if type(kw.value) is ast.Call:
+                if kw.arg in _CALLABLE_KEYWORDS and type(kw.value) is ast.Call:
                     name = _terminal(kw.value.func)
                     if name is not None:
                         arg_calls.add(name)
