@@ -127,20 +127,25 @@ def test_facts_bindings_values_and_argument_calls():
     f = facts_of_source(
         "import os.path\nimport a.b as c\nfrom m import n as o\nfrom .. import p\nfrom q import *\n"
         "def dep():\n    return requests.get\n"
-        "def gen():\n    with x.y as z:\n        yield u.v\n"
+        "def gen() -> \"Optional['Session']\":\n    \"the docs, not a type.\"\n    with x.y as z:\n        yield u.v\n"
+        "ann: 'a.b'\nlit: \"Literal['x y'] | c\"\n"
         "S = sessionmaker(class_=AsyncSession)\n"
         "D = Depends(get_db())\nadd(*rest, func=send(1), other=skip())\nBackgroundTask(*a, make(), later())\n")
     assert f.bindings == {"os", "a.b", "m.n", "..p"}
     assert f.bound_values == {"get", "y", "v", "AsyncSession"}
     assert f.arg_calls == {"get_db", "send", "make"}
+    assert f.string_names == {"Optional", "Session", "a", "b", "Literal", "x", "y", "c"}
     assert FileFacts.from_data(f.to_data()) == f
 
 
 def test_gating_meets_qualified_names_as_qualname_resolves_them():
     from fastapi_lint.model.gating import qualnames
 
-    f = facts_of_source("import os.path\nfrom .requests import Request\nfrom . import rmtree\nclass SMTP: ...\n")
+    f = facts_of_source("import os.path\nfrom .requests import Request\nfrom . import rmtree\nclass SMTP: ...\n"
+                        "os.system('ls')\n")
     assert qualnames(frozenset({"os.system"})).met(f)  # `import os.path` binds `os`
+    assert not qualnames(frozenset({"os.getcwd"})).met(f)  # the last part is spelled somewhere
+    assert qualnames(frozenset({"os.getcwd"})).met(facts_of_source("import os\nx: 'Optional[os.getcwd]'\n"))
     assert qualnames(frozenset({"starlette.requests.Request"})).met(f)  # in a package named starlette
     assert qualnames(frozenset({"shutil.*"})).met(f)  # `from . import rmtree` in a package named shutil
     assert not qualnames(frozenset({"requests.get", "sqlite3.connect", "shutil.copy"})).met(f)

@@ -38,6 +38,10 @@ OWNER_CLASSES = APP_CLASSES | ROUTER_CLASSES
 #: Keyword arguments that take a callable (see `arg_calls`).
 _CALLABLE_KEYWORDS = ("dependency", "func")
 _IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A string that may be a type expression (a forward reference): see `string_names`.
+_TYPE_STRING = re.compile(r"[\w.\[\],\s|'\"]{1,300}")
+_PROSE = re.compile(r"\w\s+\w")  # words in a row, outside quotes: not a type expression
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
 #: Pattern nodes that bind a name (Python 3.10+).
@@ -101,6 +105,10 @@ class FileFacts:
     #: `func=` (Depends, Security, add_task, BackgroundTask): `Depends(get_db())`,
     #: `add_task(func=send(x))` -> "get_db", "send".
     arg_calls: FrozenSet[str]
+    #: Identifiers inside string constants that read as type expressions (`"fastapi.Request"`,
+    #: `"Optional['Session']"`): forward references, which the origin tracker parses, so a
+    #: qualified name can be spelled there rather than in `names`.
+    string_names: FrozenSet[str]
 
     def imports_any(self, prefixes) -> bool:
         """Whether an import names one of these modules or something inside them
@@ -206,6 +214,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     bindings = set()
     bound_values = set()
     arg_calls = set()
+    string_names = set()
     awaited = set()
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
@@ -252,6 +261,11 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                     module_calls.add(name)
                 if flags & _IN_ASYNC:
                     async_calls.add(name)
+        elif kind is ast.Constant:
+            value = node.value
+            if type(value) is str and _TYPE_STRING.fullmatch(value) and not _PROSE.search(_QUOTED.sub("", value)):
+                string_names.update(_IDENTIFIERS.findall(value))
+            continue
         elif kind is ast.keyword:
             if node.arg:
                 names.add(node.arg)
@@ -389,7 +403,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                      frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs), has_async, frozenset(route_paths),
                      route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(classes),
-                     frozenset(bindings), frozenset(bound_values), frozenset(arg_calls))
+                     frozenset(bindings), frozenset(bound_values), frozenset(arg_calls), frozenset(string_names))
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:

@@ -25,21 +25,17 @@ from fastapi_lint.model.facts import FileFacts
 WILDCARD = "*"
 
 
-class QualNames:
-    """A set of qualified names compiled for `met(facts)`. A last part `*` (`shutil.*`)
-    stands for any name of that module."""
+class _Reach:
+    """What import bindings can reach a set of qualified names (one last part, see QualNames)."""
 
-    def __init__(self, qualnames: Iterable[str], local_classes: bool = False) -> None:
-        self.qualnames = frozenset(qualnames)
-        #: origins: a class of the module itself is `<module>.<Class>`, whatever the module
-        self.class_names = frozenset(q.rpartition(".")[2] for q in self.qualnames) if local_classes else frozenset()
-        #: an unbound name is a builtin: `open` is "builtins.open" without an import
-        self.builtins = frozenset(q.split(".")[1] for q in self.qualnames if q.startswith("builtins."))
+    __slots__ = ("prefixes", "wild_modules", "runs", "wild_suffixes")
+
+    def __init__(self, qualnames: Iterable[str]) -> None:
         prefixes: Set[str] = set()  # what an absolute import may bind: a prefix of a name
         wild_modules: Set[str] = set()  # `from shutil import copy` binds "shutil.copy" itself
         runs: Set[str] = set()  # what a relative import may name: consecutive parts of a name
         wild_suffixes: Set[str] = set()  # `from .shutil import copy`: a module's last parts, then any name
-        for q in self.qualnames:
+        for q in qualnames:
             parts = q.split(".")
             if parts[-1] == WILDCARD:
                 parts = parts[:-1]
@@ -52,14 +48,8 @@ class QualNames:
         self.runs = frozenset(runs)
         self.wild_suffixes = frozenset(wild_suffixes)
 
-    def met(self, facts: FileFacts) -> bool:
-        """Whether a name of the file can resolve to one of the qualified names (or, with
-        `local_classes`, to an origin path starting from one of them)."""
-        if self.builtins and not self.builtins.isdisjoint(facts.names):
-            return True
-        if self.class_names and not self.class_names.isdisjoint(facts.classes):
-            return True
-        for bound in facts.bindings:
+    def met(self, bindings: AbstractSet[str]) -> bool:
+        for bound in bindings:
             if bound[0] != ".":
                 if bound in self.prefixes or bound.rpartition(".")[0] in self.wild_modules:
                     return True
@@ -68,6 +58,38 @@ class QualNames:
             if not rest:
                 continue
             if rest in self.runs or rest.rpartition(".")[0] in self.wild_suffixes:
+                return True
+        return False
+
+
+class QualNames:
+    """A set of qualified names compiled for `met(facts)`. A last part `*` (`shutil.*`)
+    stands for any name of that module."""
+
+    def __init__(self, qualnames: Iterable[str], local_classes: bool = False) -> None:
+        self.qualnames = frozenset(qualnames)
+        by_last: Dict[str, Set[str]] = {}
+        for q in self.qualnames:
+            by_last.setdefault(last_part(q), set()).add(q)
+        #: last part -> how imports reach the names ending with it
+        self.by_last = {last: _Reach(qs) for last, qs in by_last.items()}
+        #: origins: a class of the module itself is `<module>.<Class>`, whatever the module
+        self.class_names = frozenset(by_last) if local_classes else frozenset()
+        #: an unbound name is a builtin: `open` is "builtins.open" without an import
+        self.builtins = frozenset(q.split(".")[1] for q in self.qualnames if q.startswith("builtins."))
+
+    def met(self, facts: FileFacts) -> bool:
+        """Whether a name of the file can resolve to one of the qualified names (or, with
+        `local_classes`, an origin path can start from one of them). Whichever way the name is
+        met, the file spells its last part: as the name of an import, of an attribute, of a
+        builtin or of the class, or in a string annotation."""
+        if self.builtins and not self.builtins.isdisjoint(facts.names):
+            return True
+        if self.class_names and not self.class_names.isdisjoint(facts.classes):
+            return True
+        names, strings = facts.names, facts.string_names
+        for last, reach in self.by_last.items():
+            if (last == WILDCARD or last in names or last in strings) and reach.met(facts.bindings):
                 return True
         return False
 
