@@ -128,13 +128,13 @@ def test_facts_bindings_values_and_argument_calls():
         "import os.path\nimport a.b as c\nfrom m import n as o\nfrom .. import p\nfrom q import *\n"
         "def dep():\n    return requests.get\n"
         "def gen() -> \"Optional['Session']\":\n    \"the docs, not a type.\"\n    with x.y as z:\n        yield u.v\n"
-        "ann: 'a.b'\nlit: \"Literal['x y'] | c\"\n"
+        "ann: 'a.b'\nlit: \"Literal['x y'] | c\" = 'not a type'\nAlias = Annotated['T', 'U']\n"
         "S = sessionmaker(class_=AsyncSession)\n"
         "D = Depends(get_db())\nadd(*rest, func=send(1), other=skip())\nBackgroundTask(*a, make(), later())\n")
     assert f.bindings == {"os", "a.b", "m.n", "..p"}
     assert f.bound_values == {"get", "y", "v", "AsyncSession"}
     assert f.arg_calls == {"get_db", "send", "make"}
-    assert f.string_names == {"Optional", "Session", "a", "b", "Literal", "x", "y", "c"}
+    assert f.string_names == {"Optional", "Session", "a", "b", "Literal", "x", "y", "c", "T", "U"}
     assert FileFacts.from_data(f.to_data()) == f
 
 

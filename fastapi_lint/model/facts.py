@@ -27,6 +27,7 @@ from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, APP_CLASSES, HTTP_MET
 _IN_FUNCTION = 1
 _IN_ASYNC = 2
 _IN_TRY = 4
+_IN_ANNOTATION = 8
 
 ROUTE_CALLS = ROUTE_DECORATORS | ADD_ROUTE_METHODS
 #: The one method a registration's name implies (others take `methods=`).
@@ -38,10 +39,6 @@ OWNER_CLASSES = APP_CLASSES | ROUTER_CLASSES
 #: Keyword arguments that take a callable (see `arg_calls`).
 _CALLABLE_KEYWORDS = ("dependency", "func")
 _IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-#: A string that may be a type expression (a forward reference): see `string_names`.
-_TYPE_STRING = re.compile(r"[\w.\[\],\s|'\"]{1,300}")
-_PROSE = re.compile(r"\w\s+\w")  # words in a row, outside quotes: not a type expression
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
 #: Pattern nodes that bind a name (Python 3.10+).
@@ -105,9 +102,11 @@ class FileFacts:
     #: `func=` (Depends, Security, add_task, BackgroundTask): `Depends(get_db())`,
     #: `add_task(func=send(x))` -> "get_db", "send".
     arg_calls: FrozenSet[str]
-    #: Identifiers inside string constants that read as type expressions (`"fastapi.Request"`,
-    #: `"Optional['Session']"`): forward references, which the origin tracker parses, so a
-    #: qualified name can be spelled there rather than in `names`.
+    #: Identifiers inside strings in annotations (of parameters, returns, annotated
+    #: assignments), in subscripted assignment values (`Dep = Annotated["Session", ...]`) and
+    #: in `class_=` arguments:
+    #: forward references, which the origin tracker parses, so a qualified name can be spelled
+    #: there rather than in `names`.
     string_names: FrozenSet[str]
 
     def imports_any(self, prefixes) -> bool:
@@ -231,14 +230,13 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
         elif kind is ast.Call:
             if own is not None:
                 own.calls.append(node)
-            first = next((a for a in node.args if type(a) is not ast.Starred), None)
-            if type(first) is ast.Call:
-                name = _terminal(first.func)
-                if name is not None:
-                    arg_calls.add(name)
-            for kw in node.keywords:
-                if kw.arg in _CALLABLE_KEYWORDS and type(kw.value) is ast.Call:
-                    name = _terminal(kw.value.func)
+            args = node.args
+            if args:
+                first = args[0]
+                if type(first) is ast.Starred:
+                    first = next((a for a in args if type(a) is not ast.Starred), None)
+                if type(first) is ast.Call:
+                    name = _terminal(first.func)
                     if name is not None:
                         arg_calls.add(name)
             name = _terminal(node.func)
@@ -262,16 +260,21 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 if flags & _IN_ASYNC:
                     async_calls.add(name)
         elif kind is ast.Constant:
-            value = node.value
-            if type(value) is str and _TYPE_STRING.fullmatch(value) and not _PROSE.search(_QUOTED.sub("", value)):
-                string_names.update(_IDENTIFIERS.findall(value))
+            if flags & _IN_ANNOTATION and type(node.value) is str:
+                string_names.update(_IDENTIFIERS.findall(node.value))
             continue
         elif kind is ast.keyword:
             if node.arg:
                 names.add(node.arg)
                 keywords.add(node.arg)
-                if node.arg == "class_":
+                if node.arg == "class_":  # a session factory's class: read as a type
                     _add_type_names(node.value, bound_values)
+                    push((node.value, flags | _IN_ANNOTATION, own))
+                    continue
+                if node.arg in _CALLABLE_KEYWORDS and type(node.value) is ast.Call:
+                    name = _terminal(node.value.func)
+                    if name is not None:
+                        arg_calls.add(name)
                 if node.arg == "prefix" and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                     prefixes.add(node.value.value)
         elif kind is ast.Await:
@@ -280,6 +283,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 awaited.add(id(node.value))
         elif kind is ast.arg:
             names.add(node.arg)
+            if node.annotation is not None:
+                push((node.annotation, flags | _IN_ANNOTATION, own))
+            continue
         elif kind in _FUNCTIONS or kind is ast.Lambda:
             if own is not None:
                 own.nested = True
@@ -297,7 +303,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                         decorators.add(name)
                     push((d, flags, None))
                 if node.returns is not None:
-                    push((node.returns, flags, None))
+                    push((node.returns, flags | _IN_ANNOTATION, None))
                 body = None
                 if bodies is not None:
                     body = bodies[id(node)] = OwnBody()
@@ -348,9 +354,21 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                     aliased.add(alias.name)
             continue
         elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.NamedExpr:
-            name = _terminal(node.value) if node.value is not None else None
+            value = node.value
+            name = _terminal(value) if value is not None else None
             if name is not None:
                 aliased.add(name)
+            if kind is ast.AnnAssign:
+                push((node.target, flags, own))
+                push((node.annotation, flags | _IN_ANNOTATION, own))
+                if value is not None:
+                    push((value, flags, own))
+                continue
+            if kind is ast.Assign and type(value) is ast.Subscript:  # an alias: Dep = Annotated["Session", ...]
+                for target in node.targets:
+                    push((target, flags, own))
+                push((value, flags | _IN_ANNOTATION, own))
+                continue
         elif kind in _TRIES:
             if node.handlers:
                 for stmt in node.body:
