@@ -136,6 +136,7 @@ def test_facts_bindings_values_and_argument_calls():
     assert f.arg_calls == {"get_db", "send", "make"}
     assert f.string_names == {"Optional", "Session", "a", "b", "Literal", "x", "y", "c", "T", "U"}
     assert FileFacts.from_data(f.to_data()) == f
+    assert FileFacts.from_data(f.to_data()[:-1]) is None  # a cache from before the last fact: no gate
 
 
 def test_gating_meets_qualified_names_as_qualname_resolves_them():

@@ -130,7 +130,11 @@ class FileFacts:
         return [sorted(v) if isinstance(v, frozenset) else v for v in (getattr(self, f.name) for f in fields(self))]
 
     @classmethod
-    def from_data(cls, data: List[object]) -> "FileFacts":
+    def from_data(cls, data: List[object]) -> Optional["FileFacts"]:
+        """None for data of another layout (a cache written before facts were added): the
+        file then goes without the second gate."""
+        if len(data) != len(fields(cls)):
+            return None
         return cls(*(frozenset(v) if isinstance(v, list) else v for v in data))
 
 
