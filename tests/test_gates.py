@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from fixture_support import FIXTURES
+from fixture_support import FIXTURES, expected_markers
 from fastapi_lint import engine
 from fastapi_lint.discovery import discover
 from fastapi_lint.engine import lint_paths, lint_source
@@ -51,6 +51,25 @@ def test_project_findings_do_not_depend_on_the_gate(project, monkeypatch):
     open_ = lint_paths(files, settings)
     assert [_key(r) for r in gated.results] == [_key(r) for r in open_.results]
     assert sum(len(r.diagnostics) for r in gated.results) > 0
+
+
+def test_gate_project_reports_every_marker():
+    """projects/gates holds what only a careful gate lets through: relative imports inside a
+    package named like a library (`from .requests import Request` in `starlette`), a library's
+    own class (`smtplib.SMTP` in smtplib.py), and functions called by the names they are
+    re-exported as. Through the gate (lint_paths), every marker is reported."""
+    root = os.path.join(PROJECTS, "gates")
+    settings = Settings(enabled=frozenset(all_rules()), root=root, jobs=1)
+    files = discover([root], settings).files
+    run = lint_paths(files, settings)
+    assert not run.errors, run.errors
+    got = sorted((os.path.relpath(r.path, root), d.line, d.code) for r in run.results for d in r.diagnostics)
+    expected = []
+    for f in files:
+        with open(f, encoding="utf-8") as fh:
+            expected += [(os.path.relpath(f, root), line, code)
+                         for (line, code), n in expected_markers(fh.read()).items() for _ in range(n)]
+    assert got == sorted(expected)
 
 
 SAMPLE = '''
@@ -100,7 +119,7 @@ def test_facts_of_a_small_program():
     assert f.async_defs == {"items"}
     assert f.has_async
     assert f.scope_calls == f.module_calls
-    assert f.type_string_names == set() and f.with_aliased == set() and f.operators == set()
+    assert f.type_string_names == set() and f.operators == set()
     assert f.class_defs == {"Repo"} and f.function_defs == {"items", "inner", "load"}
     assert FileFacts.from_data(f.to_data()) == f
     assert FileFacts.from_data(f.to_data()[:-1]) is None  # another layout: no facts, no gate
@@ -133,10 +152,43 @@ def test_facts_of_scopes_type_strings_and_with_aliases():
     # strings flow.py may parse as types: annotations, subscripts, class_= values
     assert {"orm", "Session", "Optional", "Connection", "engine", "Engine", "Cursor", "AsyncSession",
             "not", "a", "type"} == f.type_string_names
-    assert f.with_aliased == {"acquire"}
+    assert "acquire" in f.bound_values  # `with pool.acquire() as conn`-like items reach conn
     assert f.class_defs == {"Local"} and f.function_defs == {"build", "method"}
     assert f.operators == {"Add", "Mod", "Div", "JoinedStr"}
     assert file_facts(ast.parse('x = f"plain" + "a"')).operators == {"Add"}
+
+
+def test_facts_bindings_values_and_argument_calls():
+    f = facts_of_source(
+        "import os.path\nimport a.b as c\nfrom m import n as o\nfrom .. import p\nfrom q import *\n"
+        "def dep():\n    return requests.get\n"
+        "def gen() -> \"Optional['Session']\":\n    \"the docs, not a type.\"\n    with x.y as z:\n        yield u.v\n"
+        "ann: 'a.b'\nlit: \"Literal['x y'] | c\" = 'not a type'\nAlias = Annotated['T', 'U']\n"
+        "S = sessionmaker(class_=AsyncSession)\n"
+        "D = Depends(get_db())\nadd(*rest, func=send(1), other=skip())\nBackgroundTask(*a, make(), later())\n")
+    assert f.bindings == {"os", "a.b", "m.n", "..p"}
+    assert f.bound_values == {"get", "y", "v", "AsyncSession"}
+    assert f.arg_calls == {"get_db", "send", "make"}
+    assert f.type_string_names == {"Optional", "Session", "a", "b", "Literal", "x", "y", "c", "T", "U"}
+    assert FileFacts.from_data(f.to_data()) == f
+    assert FileFacts.from_data(f.to_data()[:-1]) is None  # a cache from before the last fact: no gate
+
+
+def test_gating_meets_qualified_names_as_qualname_resolves_them():
+    from fastapi_lint.model.gating import qualnames
+
+    f = facts_of_source("import os.path\nfrom .requests import Request\nfrom . import rmtree\nclass SMTP: ...\n"
+                        "os.system('ls')\n")
+    assert qualnames(frozenset({"os.system"})).met(f)  # `import os.path` binds `os`
+    assert not qualnames(frozenset({"os.getcwd"})).met(f)  # the last part is spelled somewhere
+    assert qualnames(frozenset({"os.getcwd"})).met(facts_of_source("import os\nx: 'Optional[os.getcwd]'\n"))
+    assert qualnames(frozenset({"starlette.requests.Request"})).met(f)  # in a package named starlette
+    assert qualnames(frozenset({"shutil.*"})).met(f)  # `from . import rmtree` in a package named shutil
+    assert not qualnames(frozenset({"requests.get", "sqlite3.connect", "shutil.copy"})).met(f)
+    assert not qualnames(frozenset({"builtins.open"})).met(f)
+    assert qualnames(frozenset({"builtins.open"})).met(facts_of_source("reader = open\n"))
+    assert qualnames(frozenset({"smtplib.SMTP"}), local_classes=True).met(f)  # the module's own class
+    assert not qualnames(frozenset({"smtplib.SMTP"})).met(f)
 
 
 def test_facts_without_async():

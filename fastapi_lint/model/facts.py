@@ -34,6 +34,8 @@ _IN_TYPE = 8
 #: In the body of a `try` that has handlers.
 _IN_TRY = 16
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Keyword arguments that take a callable (see `arg_calls`).
+_CALLABLE_KEYWORDS = ("dependency", "func")
 
 ROUTE_CALLS = ROUTE_DECORATORS | ADD_ROUTE_METHODS
 #: The one method a registration's name implies (others take `methods=`).
@@ -93,9 +95,11 @@ class FileFacts:
     #: Identifiers inside string constants that flow.py may parse as a type: in annotations,
     #: in subscripts (`Dep = Annotated["Session", ...]`), in `class_=` values.
     type_string_names: FrozenSet[str]
-    #: The last identifier of a non-call `with` item bound by `as` (`with X.y as z` -> "y"): a
-    #: second name, like `aliased`.
-    with_aliased: FrozenSet[str]
+    #: The last identifier of values that reach a name otherwise than by assignment or import:
+    #: `with` items bound by `as` (`with a.b as c` -> "b"), returned and yielded values
+    #: (`return requests.get` in a dependency), and `class_=` arguments (a session factory's
+    #: class). With `aliased`, every way a name can come to hold what another name spells.
+    bound_values: FrozenSet[str]
     #: `ast` class names of the binary operators used, in `a + b` and `a += b` alike ("Add",
     #: "Mod", "Div", ...), and "JoinedStr" for an f-string with a replacement field: how strings
     #: get built.
@@ -114,6 +118,16 @@ class FileFacts:
     #: A function with a return annotation has a decorator call with `response_model=`, or an
     #: `add_*_route` call passes `response_model=`.
     response_model_annotated: bool
+    #: What each import binds its name to, as `ModuleContext.qualname` resolves it:
+    #: `import a.b` -> "a", `import a.b as c` -> "a.b", `from a.b import c [as d]` -> "a.b.c";
+    #: relative imports keep their dots ("..core.db.engine"); `from m import *` binds nothing.
+    #: A qualified name can only be met through one of these (or a builtin): see model/gating.py.
+    bindings: FrozenSet[str]
+    #: The last identifier of calls passed directly where a callable is expected: as the first
+    #: positional argument (not counting `*args`) of another call, or as its `dependency=` or
+    #: `func=` (Depends, Security, add_task, BackgroundTask): `Depends(get_db())`,
+    #: `add_task(func=send(x))` -> "get_db", "send".
+    arg_calls: FrozenSet[str]
 
     def to_data(self) -> List[object]:
         return [sorted(v) if isinstance(v, frozenset) else v for v in (getattr(self, f.name) for f in fields(self))]
@@ -125,6 +139,23 @@ class FileFacts:
         if len(data) != len(fields(cls)):
             return None
         return cls(*(frozenset(v) if isinstance(v, list) else v for v in data))
+
+
+def _add_type_names(expr: ast.expr, out: set) -> None:
+    """What a type expression (`class_=` of a session factory) can name, as the origin tracker
+    reads it: the last identifier of `a.b`, of `a.b[...]`, of either side of `|`, and every
+    identifier of a string annotation."""
+    if isinstance(expr, ast.Subscript):
+        expr = expr.value
+    if isinstance(expr, ast.BinOp):
+        _add_type_names(expr.left, out)
+        _add_type_names(expr.right, out)
+    elif isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        out.update(_IDENTIFIER.findall(expr.value))
+    else:
+        name = _terminal(expr)
+        if name is not None:
+            out.add(name)
 
 
 def _terminal(expr: ast.expr) -> Optional[str]:
@@ -187,7 +218,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     raised_in_try = set()
     scope_calls = set()
     type_string_names = set()
-    with_aliased = set()
+    bound_values = set()
+    bindings = set()
+    arg_calls = set()
     operators = set()
     class_defs = set()
     function_defs = set()
@@ -210,6 +243,15 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
         elif kind is ast.Call:
             if own is not None:
                 own.calls.append(node)
+            args = node.args
+            if args:
+                first = args[0]
+                if type(first) is ast.Starred:
+                    first = next((a for a in args if type(a) is not ast.Starred), None)
+                if type(first) is ast.Call:
+                    name = _terminal(first.func)
+                    if name is not None:
+                        arg_calls.add(name)
             name = _terminal(node.func)
             if name is not None:
                 calls.add(name)
@@ -246,8 +288,13 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 if node.arg == "prefix" and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                     prefixes.add(node.value.value)
                 elif node.arg == "class_":  # sessionmaker(class_=...): flow.py reads a type
+                    _add_type_names(node.value, bound_values)
                     push((node.value, flags | _IN_TYPE, own))
                     continue
+                elif node.arg in _CALLABLE_KEYWORDS and type(node.value) is ast.Call:
+                    name = _terminal(node.value.func)
+                    if name is not None:
+                        arg_calls.add(name)
         elif kind is ast.Await:
             has_async = True
             if type(node.value) is ast.Call:
@@ -316,6 +363,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 if alias.asname:
                     names.add(alias.asname)
                     aliased.add(alias.name.rpartition(".")[2])
+                    bindings.add(alias.name)
+                else:
+                    bindings.add(alias.name.partition(".")[0])
             continue
         elif kind is ast.ImportFrom:
             base = "." * (node.level or 0) + (node.module or "")
@@ -325,7 +375,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 if alias.name == "*":  # everything the module has: as if the module were imported
                     imports.add(base)
                     continue
-                imports.add(f"{base}.{alias.name}" if base and not base.endswith(".") else base + alias.name)
+                imported = f"{base}.{alias.name}" if base and not base.endswith(".") else base + alias.name
+                imports.add(imported)
+                bindings.add(imported)
                 names.add(alias.name)
                 if alias.asname:
                     names.add(alias.asname)
@@ -352,6 +404,13 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
         elif kind is ast.Yield or kind is ast.YieldFrom:
             if own is not None:
                 own.yields = True
+            name = _terminal(node.value) if node.value is not None else None
+            if name is not None:
+                bound_values.add(name)
+        elif kind is ast.Return:
+            name = _terminal(node.value) if node.value is not None else None
+            if name is not None:
+                bound_values.add(name)
         elif kind is ast.Raise:
             if flags & _IN_TRY and node.exc is not None:
                 exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
@@ -371,7 +430,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
             if node.optional_vars is not None:
                 name = _terminal(node.context_expr)
                 if name is not None:
-                    with_aliased.add(name)
+                    bound_values.add(name)
         elif kind is ast.AsyncFor or kind is ast.AsyncWith:
             has_async = True
         elif kind is ast.Global or kind is ast.Nonlocal:
@@ -400,9 +459,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                      frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs), has_async,
                      route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(scope_calls),
-                     frozenset(type_string_names), frozenset(with_aliased), frozenset(operators),
+                     frozenset(type_string_names), frozenset(bound_values), frozenset(operators),
                      frozenset(class_defs), frozenset(function_defs), path_param_unreceived,
-                     response_model_annotated)
+                     response_model_annotated, frozenset(bindings), frozenset(arg_calls))
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:

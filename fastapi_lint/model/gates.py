@@ -15,7 +15,7 @@ with one. Two facts follow, and the rules' second gates are built on them:
 
 A call reaches `q` by the spelling `terminal(q)` (the last part) unless the file gives it a
 second name: an import `as`, an assignment, or a `with ... as` (`FileFacts.aliased`,
-`with_aliased`).
+`bound_values`).
 
 One more head: flow.py names an instance of a class defined in the module after the module
 itself (`pkg.mod.Session()`, when linting the library that defines it), so a class of the file
@@ -77,7 +77,7 @@ def known(facts: FileFacts, name: str) -> bool:
 def called(facts: FileFacts, name: str, calls: Optional[FrozenSet[str]] = None) -> bool:
     """Whether a call (among `calls`, default all) can reach something whose last name part is
     `name`: spelled so, or through a second name the file gives it."""
-    return name in (facts.calls if calls is None else calls) or name in facts.aliased or name in facts.with_aliased
+    return name in (facts.calls if calls is None else calls) or name in facts.aliased or name in facts.bound_values
 
 
 def calls_any(facts: FileFacts, qualnames: Iterable[str], calls: Optional[FrozenSet[str]] = None) -> bool:

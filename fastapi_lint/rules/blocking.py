@@ -6,10 +6,11 @@ from typing import ClassVar, List, Optional, Tuple
 
 import libcst as cst
 
-from fastapi_lint.catalogs.blocking import (BLOCKING_SLEEP, CALLABLE_FACTORIES, FUNCTIONS, match_blocking,
-                                            offload_spec)
+from fastapi_lint.catalogs.blocking import (ANY, BLOCKING_SLEEP, CALLABLE_FACTORIES, FUNCTIONS, OBJECTS, OFFLOAD,
+                                            match_blocking, offload_spec)
 from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import function_awaits
+from fastapi_lint.model.gating import Callees, function_callees, last_part, origin_qualnames, spellings
 from fastapi_lint.model.index import project_index_for
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 
@@ -45,6 +46,34 @@ def awaited(ctx, node: cst.Call, new_call: cst.Call) -> cst.Await:
     if not lpar and needs_parens_for_await(ctx, node):
         lpar, rpar = [cst.LeftParen()], [cst.RightParen()]
     return cst.Await(expression=new_call.with_changes(lpar=(), rpar=()), lpar=lpar, rpar=rpar)
+
+
+# ---------------------------------------------------------------------------- the facts gate
+
+
+def async_unawaited(facts) -> frozenset:
+    """Names of calls in async context that are not awaited: every FPI102-106/FPI110 report is one."""
+    return facts.async_calls & facts.unawaited_calls
+
+
+def spelled(facts, calls) -> frozenset:
+    """How a call among `calls` may spell what it calls: its own name, or, through a name
+    bound to it (`fetch = requests.get`, `with ... as`, a dependency's return value, an import
+    alias), the name it was bound from."""
+    return calls | facts.aliased | facts.bound_values if calls else calls
+
+
+def _blocking_callees(code: str) -> Callees:
+    """What a call must be for `match_blocking` to give `code`: a function of FUNCTIONS (by its
+    last part; any name for `module.*`), or a method of an OBJECTS origin (any name for `ANY`)."""
+    entries = [(None if last_part(q) == "*" else last_part(q), q) for q in FUNCTIONS.get(code, ())]
+    for origin, (c, methods, _safe, _deep) in OBJECTS.items():
+        if c != code:
+            continue
+        (qual,) = origin_qualnames([origin])
+        entries += [(None, qual)] if methods == ANY else [(m, qual) for m in methods]
+    # call_origin: a class of the module itself is `<module>.<Class>` (linting the library)
+    return Callees(entries, local_classes=True)
 
 
 class _OnRequestPath(Rule):
@@ -113,6 +142,15 @@ class BlockingSleep(_OnRequestPath):
     kept. No fix is offered inside a generator expression (an `await` there would make it an
     async generator) or when the name `asyncio` is bound to something else.
     """
+
+    _callees = function_callees(BLOCKING_SLEEP)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call in async context spelling `sleep` (or an alias of it), and an import that
+        reaches `time.sleep` (call_qualname resolves imports only)."""
+        calls = facts.async_calls
+        return cls._callees.met(facts, calls | facts.aliased if calls else calls)
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
@@ -240,6 +278,16 @@ class _BlockingCallRule(_OnRequestPath):
     what: ClassVar[str] = ""
     advice: ClassVar[str] = ""
     fix = "unsafe"
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call in async context, not awaited, that may call one of the code's catalogue
+        entries (by name, or through a name bound to it), and an import (or builtin, or class
+        of the module) from which the entry's qualified name or origin can be met."""
+        callees = cls.__dict__.get("_callees")
+        if callees is None:
+            callees = cls._callees = _blocking_callees(cls.code)
+        return callees.met(facts, spelled(facts, async_unawaited(facts)))
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
@@ -507,6 +555,17 @@ class OffloadEvaluatedTooEarly(Rule):
     arguments follow the call, or a keyword would clash with the offload function's own.
     """
 
+    _callees = function_callees((q for q in OFFLOAD if not q.startswith(".")), local_classes=True)
+    _methods = frozenset(q[1:] for q in OFFLOAD if q.startswith("."))
+
+    @classmethod
+    def wants(cls, facts, index):
+        """An offload call in async context: a method named like `run_in_executor`, or a call
+        that may reach an offload function (by name or through a name bound to it) with an
+        import (or class of the module: call_origin) from which it can be met."""
+        calls = facts.async_calls
+        return not cls._methods.isdisjoint(calls) or cls._callees.met(facts, spelled(facts, calls))
+
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
         if not ctx.in_async():
@@ -581,9 +640,9 @@ class BlockingCallInHelper(_OnRequestPath):
     needs_index = True
     requires = ("async",)
 
-    @classmethod
-    def index_tokens(cls, index):
-        """A file can only reach a blocking project helper by its name (or its class's name,
+    @staticmethod
+    def _blocking_helpers(index):
+        """Names of the sync project functions that reach a blocking call (their class's name
         for a constructor that blocks)."""
         names = set()
         for q, f in index.functions.items():
@@ -591,7 +650,24 @@ class BlockingCallInHelper(_OnRequestPath):
                 continue
             owner, _, name = q.rpartition(".")
             names.add(owner.rpartition(".")[2] if name == "__init__" else name)
-        return frozenset(names)
+        return names
+
+    @classmethod
+    def index_tokens(cls, index):
+        """A file can only reach a blocking project helper by its name (or its class's name,
+        for a constructor that blocks), or by a name it is re-exported as."""
+        return spellings(index, "FPI110", cls._blocking_helpers)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call in async context, not awaited, whose name (or a name bound to it) is one by
+        which a blocking sync project function can be called (`index_tokens`). Without an
+        index, the rule only knows this file's functions: any such call."""
+        calls = async_unawaited(facts)
+        if index is None or not calls:
+            return bool(calls)
+        return not cls.index_tokens(index).isdisjoint(spelled(facts, calls))
+
     docs = """
     ## What it does
     Reports a call, in async context, to a sync function or method of the project that

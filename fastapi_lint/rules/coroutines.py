@@ -17,6 +17,8 @@ from fastapi_lint.catalogs import asyncio as catalog
 from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import DEPENDS, keyword, positional, string_value
 from fastapi_lint.model.flow import enclosing_class, function_assignments, local_classes, module_assignments
+from fastapi_lint.model.gating import (Callees, function_callees, import_aliased, origin_qualnames, qualnames,
+                                       spellings)
 from fastapi_lint.model.imports import decorator_callee, dotted_name
 from fastapi_lint.model.index import FunctionSummary, ProjectIndex, project_index_for
 from fastapi_lint.registry import FixSpec, Rule, hint, register
@@ -222,6 +224,51 @@ def makes_coroutine(ctx, call: cst.Call) -> bool:
         return True
     found = framework_async(ctx, call)
     return found is not None and not found[1]
+
+
+# ---------------------------------------------------------------------------- the facts gate
+
+#: `framework_async`'s first case: a method of an object whose origin the catalogue lists (the
+#: call spells the method; the origin starts from an import or a class of the module).
+_FRAMEWORK_METHODS = Callees(
+    [(m, q) for table in (catalog.ASYNC_METHODS, catalog.ASYNC_ITERATOR_METHODS) for origin, methods in table.items()
+     for q in origin_qualnames([origin]) for m in methods], local_classes=True)
+#: Its second: a coroutine function by qualified name (imports only).
+_FRAMEWORK_FUNCTIONS = function_callees(catalog.COROUTINE_FUNCTIONS)
+_MIDDLEWARE_BASES = qualnames(catalog.HTTP_MIDDLEWARE_BASES)
+
+
+def may_call_next(facts) -> bool:
+    """`call_next_name` can name a parameter: a `@x.middleware(...)` decorator, or a `dispatch`
+    method of a class whose base resolves (by import) to BaseHTTPMiddleware."""
+    return "middleware" in facts.decorators or ("dispatch" in facts.names and _MIDDLEWARE_BASES.met(facts))
+
+
+def may_be_framework_async(facts, methods, functions) -> bool:
+    """Whether `framework_async` can hold for some call in the file: `methods` are the names a
+    call on an object may spell, `functions` those a call by qualified name may (aliases
+    included); a `call_next` parameter can be called by any name."""
+    return (_FRAMEWORK_METHODS.met(facts, methods) or _FRAMEWORK_FUNCTIONS.met(facts, functions)
+            or (bool(functions) and may_call_next(facts)))
+
+
+def project_coroutine_names(facts, index) -> frozenset:
+    """Names by which a project coroutine function can be called from this file: the file's
+    own `async def`s (without an index the rule sees only this file), and with the index every
+    coroutine function's name and the names it is re-exported as."""
+    if index is None:
+        return facts.async_defs
+    return facts.async_defs | spellings(index, "coroutines", lambda i: i.coroutine_names(), nameless=False)
+
+
+def _function_names(index: ProjectIndex):
+    return (q.rpartition(".")[2] for q in index.functions)
+
+
+def _with_aliases(facts, calls) -> frozenset:
+    """Call names plus the names import aliases hide (`from m import f as g`: "f"): what a call
+    resolved by `qualname` (imports, not assignments) may spell."""
+    return calls | import_aliased(facts) if calls else calls
 
 
 # ---------------------------------------------------------------------------- usage analysis
@@ -474,14 +521,15 @@ class CoroutineNotAwaited(_NotAwaited):
 
     @classmethod
     def index_tokens(cls, index):
-        """A file can only call a project coroutine function by one of their names."""
-        return index.coroutine_names()
+        """A file can only call a project coroutine function by one of their names (or one
+        they are re-exported as: `ProjectIndex.function` follows re-exports)."""
+        return spellings(index, "coroutines", lambda i: i.coroutine_names(), nameless=False)
 
     @classmethod
     def wants(cls, facts, index):
         """A call, not awaited, by the name of a coroutine function of the project or of this
         file, or by a second name given to one."""
-        names = facts.async_defs | index.coroutine_names() if index is not None else facts.async_defs
+        names = project_coroutine_names(facts, index)
         return not (names.isdisjoint(facts.unawaited_calls) and names.isdisjoint(facts.aliased))
     docs = """
     ## What it does
@@ -588,6 +636,14 @@ class FrameworkCoroutineNotAwaited(_NotAwaited):
     for async generators, in sync functions, in generator expressions or for truth tests.
     """
 
+    @classmethod
+    def wants(cls, facts, index):
+        """A call that is not awaited and may make a framework coroutine: a catalogue method
+        with an import (or class of the module) from which its object's origin can be met, a
+        catalogue coroutine function reached by import, or a `call_next` parameter."""
+        calls = facts.unawaited_calls
+        return may_be_framework_async(facts, calls, _with_aliases(facts, calls))
+
     def target(self, call: cst.Call) -> Optional[Tuple[str, bool]]:
         return framework_async(self.ctx, call)
 
@@ -637,6 +693,24 @@ class BackgroundTaskCalled(Rule):
     and keyword arguments to `f` unchanged. Only offered when the call is `add_task`'s only
     argument.
     """
+
+    _tasks = qualnames(origin_qualnames(catalog.BACKGROUND_TASKS_ORIGINS), local_classes=True)
+    _task_classes = function_callees(catalog.BACKGROUND_TASK_CLASSES)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """`add_task` called, with an import (or class of the module) from which a
+        BackgroundTasks origin can be met, or a call reaching `BackgroundTask` by import; given
+        a call as an argument that may be a project function or method (with an index: by one
+        of their names) or make a framework coroutine."""
+        if not facts.arg_calls:
+            return False
+        if not ("add_task" in facts.calls and cls._tasks.met(facts)) \
+                and not cls._task_classes.met(facts, _with_aliases(facts, facts.calls)):
+            return False
+        inner = _with_aliases(facts, facts.arg_calls)
+        return index is None or not spellings(index, "functions", _function_names, nameless=False).isdisjoint(inner) \
+            or may_be_framework_async(facts, facts.arg_calls, inner)
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
@@ -727,6 +801,34 @@ class DependencyCalled(Rule):
     Safe: `Depends(f())` becomes `Depends(f)` when the call has no arguments; FastAPI then
     calls `f` per request, as intended. With arguments (`Depends(f(x))`) no fix is offered.
     """
+
+    _depends = function_callees(DEPENDS)
+
+    @staticmethod
+    def _maybe_not_callable(index: ProjectIndex):
+        """Names of project functions `_not_callable` may hold for. Its class test is relaxed to
+        "returns a project class": whether the class has `__call__` depends on the index the
+        rule sees, which for a file without a module name is this one without other such files
+        (`project_index_for`), so it could say "plain" where this index does not."""
+        for q, f in index.functions.items():
+            facts = f.facts
+            if facts.get("factory"):
+                continue
+            returns = facts.get("returns")
+            if facts.get("generator") or facts.get("asyncgen") or (f.is_async and not facts.get("decorated")) \
+                    or facts.get("depends_params") or q in index.dependencies or (isinstance(returns, str) and (
+                        returns in catalog.NON_CALLABLE_RETURNS or index.class_qualname(returns) is not None)):
+                yield q.rpartition(".")[2]
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call reaching `Depends`/`Security` by import, given a call as an argument; with an
+        index, that call by a name of a project function whose result may not be callable (or
+        one it is re-exported as, or an import alias of one)."""
+        if not facts.arg_calls or not cls._depends.met(facts, _with_aliases(facts, facts.calls)):
+            return False
+        return index is None or not spellings(index, "FPI204", cls._maybe_not_callable).isdisjoint(
+            _with_aliases(facts, facts.arg_calls))
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
@@ -847,6 +949,13 @@ class AsyncioWaitCoroutines(Rule):
     (a running loop is needed) and, for a name, when the literal is bound in the same function.
     """
 
+    _wait = function_callees({"asyncio.wait"})
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call reaching `asyncio.wait` by import."""
+        return cls._wait.met(facts, _with_aliases(facts, facts.calls))
+
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
         if not isinstance(node.func, (cst.Name, cst.Attribute)) or ctx.qualname(node.func) != "asyncio.wait":
@@ -935,6 +1044,18 @@ class TaskNotReferenced(Rule):
     `BackgroundTasks`) is a design choice.
     """
 
+    _creators = function_callees(catalog.TASK_CREATORS)
+    _loops = qualnames(origin_qualnames(catalog.LOOP_ORIGINS), local_classes=True)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call, not awaited (an expression statement), reaching `asyncio.create_task`/
+        `ensure_future` by import, or a `create_task` method with an import (or class of the
+        module) from which an event loop origin can be met."""
+        calls = facts.unawaited_calls
+        return cls._creators.met(facts, _with_aliases(facts, calls)) \
+            or ("create_task" in calls and cls._loops.met(facts))
+
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
         if not isinstance(ctx.parent(node), cst.Expr) or not isinstance(node.func, (cst.Name, cst.Attribute)):
@@ -996,6 +1117,13 @@ class CachedCoroutineFunction(Rule):
     A hint only: use `async-lru`'s `alru_cache`, or cache the awaited value yourself.
     """
 
+    _caches = function_callees(catalog.COROUTINE_CACHES)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """An `async def`, and a decorator reaching a caching decorator by import."""
+        return bool(facts.async_defs) and cls._caches.met(facts, _with_aliases(facts, facts.decorators))
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is None:
             return
@@ -1049,6 +1177,15 @@ class NestedEventLoop(Rule):
     A hint only: `await` the coroutine instead. The call may have been meant for a sync helper
     run in a thread, which is a different change.
     """
+
+    _runners = function_callees(catalog.LOOP_RUNNERS)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call in async context: a `run_until_complete` method, or one reaching a loop
+        runner (`asyncio.run`, ...) by import."""
+        calls = facts.async_calls
+        return not catalog.LOOP_RUN_METHODS.isdisjoint(calls) or cls._runners.met(facts, _with_aliases(facts, calls))
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
@@ -1159,6 +1296,15 @@ class ConcurrentSessionUse(Rule):
     That is what the session needs, but it is slower, and an exception in the first now
     prevents the second from starting. Alternatively give each task its own session.
     """
+
+    _runs_concurrently = function_callees(catalog.GATHER_FUNCTIONS | catalog.TASK_GROUPS)
+    _sessions = qualnames(origin_qualnames(catalog.ASYNC_SESSION_ORIGINS), local_classes=True)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """A call reaching `asyncio.gather` or a task group by import, and an import (or class
+        of the module) from which an AsyncSession origin can be met."""
+        return cls._runs_concurrently.met(facts, _with_aliases(facts, facts.calls)) and cls._sessions.met(facts)
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
@@ -1285,6 +1431,20 @@ class CoroutineFunctionOffloaded(Rule):
     is awaited directly and forwards keyword arguments (`run_in_threadpool`, `asyncio.to_thread`);
     for `anyio.to_thread.run_sync` and `run_in_executor` only when no keyword arguments are given.
     """
+
+    _offloads = function_callees(catalog.OFFLOAD_FUNCTIONS)
+
+    @classmethod
+    def wants(cls, facts, index):
+        """An offload call (a `run_in_executor` method, or a call reaching an offload function
+        by import), and a name in the file that may be an async callable: a project coroutine
+        function (or a name it is re-exported as), or a framework coroutine method/function."""
+        calls = facts.calls
+        if catalog.RUN_IN_EXECUTOR not in calls and not cls._offloads.met(facts, _with_aliases(facts, calls)):
+            return False
+        names = facts.names  # the callable is an argument: any identifier may spell it
+        return not project_coroutine_names(facts, index).isdisjoint(names) \
+            or may_be_framework_async(facts, names, names)
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx

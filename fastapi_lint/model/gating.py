@@ -1,0 +1,208 @@
+"""Necessary conditions, on a file's facts (model/facts.py), for meeting a catalogue's names:
+the building blocks of the rules' `wants` (the engine's second gate).
+
+A qualified name is met in a module only through one of its imports (`ModuleContext.qualname`
+resolves a name by the module's import bindings), as a builtin (an unbound name), or, for an
+origin path (model/flow.py), as a class of the module itself (`<module>.<Class>`). And a call
+spells the last part of the name it calls: `time.sleep(...)`, `sleep(...)`, or another name
+that `aliased`/`bound_values` record (`from time import sleep as nap`, `s = requests.get`,
+`with x.y as z`, `return requests.get`).
+
+Soundness details that `FileFacts.imports_any` does not cover:
+
+- `import a.b` binds `a`, so `a.c.d` is reachable from it (the `bindings` fact says "a");
+- a relative import `from .x import y` resolves, in a package we do not know here, to
+  `<package>.x.y`: it can be any qualified name in which `x.y` appears as consecutive parts.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import AbstractSet, Dict, FrozenSet, Iterable, Optional, Set, Tuple
+
+from fastapi_lint.model.facts import FileFacts
+
+WILDCARD = "*"
+
+
+class _Reach:
+    """What import bindings can reach a set of qualified names (one last part, see QualNames)."""
+
+    __slots__ = ("prefixes", "wild_modules", "runs", "wild_suffixes")
+
+    def __init__(self, qualnames: Iterable[str]) -> None:
+        prefixes: Set[str] = set()  # what an absolute import may bind: a prefix of a name
+        wild_modules: Set[str] = set()  # `from shutil import copy` binds "shutil.copy" itself
+        runs: Set[str] = set()  # what a relative import may name: consecutive parts of a name
+        wild_suffixes: Set[str] = set()  # `from .shutil import copy`: a module's last parts, then any name
+        for q in qualnames:
+            parts = q.split(".")
+            if parts[-1] == WILDCARD:
+                parts = parts[:-1]
+                wild_modules.add(".".join(parts))
+                wild_suffixes.update(".".join(parts[i:]) for i in range(len(parts) + 1))
+            prefixes.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            runs.update(".".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1))
+        self.prefixes = frozenset(prefixes)
+        self.wild_modules = frozenset(wild_modules)
+        self.runs = frozenset(runs)
+        self.wild_suffixes = frozenset(wild_suffixes)
+
+    def met(self, bindings: AbstractSet[str]) -> bool:
+        for bound in bindings:
+            if bound[0] != ".":
+                if bound in self.prefixes or bound.rpartition(".")[0] in self.wild_modules:
+                    return True
+                continue
+            rest = bound.lstrip(".")
+            if not rest:
+                continue
+            if rest in self.runs or rest.rpartition(".")[0] in self.wild_suffixes:
+                return True
+        return False
+
+
+class QualNames:
+    """A set of qualified names compiled for `met(facts)`. A last part `*` (`shutil.*`)
+    stands for any name of that module."""
+
+    def __init__(self, qualnames: Iterable[str], local_classes: bool = False) -> None:
+        self.qualnames = frozenset(qualnames)
+        by_last: Dict[str, Set[str]] = {}
+        for q in self.qualnames:
+            by_last.setdefault(last_part(q), set()).add(q)
+        #: last part -> how imports reach the names ending with it
+        self.by_last = {last: _Reach(qs) for last, qs in by_last.items()}
+        #: origins: a class of the module itself is `<module>.<Class>`, whatever the module
+        self.class_names = frozenset(by_last) if local_classes else frozenset()
+        #: an unbound name is a builtin: `open` is "builtins.open" without an import
+        self.builtins = frozenset(q.split(".")[1] for q in self.qualnames if q.startswith("builtins."))
+
+    def met(self, facts: FileFacts) -> bool:
+        """Whether a name of the file can resolve to one of the qualified names (or, with
+        `local_classes`, an origin path can start from one of them). Whichever way the name is
+        met, the file spells its last part: as the name of an import, of an attribute, of a
+        builtin or of the class, or in a string annotation."""
+        if self.builtins and not self.builtins.isdisjoint(facts.names):
+            return True
+        if self.class_names and not self.class_names.isdisjoint(facts.class_defs):
+            return True
+        names, strings = facts.names, facts.type_string_names
+        for last, reach in self.by_last.items():
+            if (last == WILDCARD or last in names or last in strings) and reach.met(facts.bindings):
+                return True
+        return False
+
+
+@lru_cache(maxsize=None)
+def qualnames(names: FrozenSet[str], local_classes: bool = False) -> QualNames:
+    return QualNames(names, local_classes)
+
+
+def origin_qualnames(origins: Iterable[str]) -> FrozenSet[str]:
+    """"sqlite3.connect().cursor()" -> "sqlite3.connect": the qualified name an origin path starts from."""
+    return frozenset(o.split("(", 1)[0] for o in origins)
+
+
+def last_part(qualname: str) -> str:
+    return qualname.rpartition(".")[2]
+
+
+def import_aliased(facts: FileFacts) -> FrozenSet[str]:
+    """The names import aliases hide (`from m import save as s`, `import a.b as c`: "save",
+    "b"): for a callee resolved by `qualname`, the only second names (an assigned name
+    resolves to nothing). A superset: `aliased` names that some import also binds."""
+    if not facts.aliased:
+        return frozenset()
+    return facts.aliased.intersection(b.rpartition(".")[2] for b in facts.bindings)
+
+
+class Callees:
+    """Qualified names a call reaches, keyed by the name the call spells (the last part; None:
+    any name, for `shutil.*` or every method of an object). `met(facts, spelled)`: whether
+    some entry's spelled name is in `spelled` and its qualified name can be met."""
+
+    def __init__(self, entries: Iterable[Tuple[Optional[str], str]], local_classes: bool = False) -> None:
+        by_name: Dict[Optional[str], Set[str]] = {}
+        for name, qual in entries:
+            by_name.setdefault(name, set()).add(qual)
+        self.by_name = {n: QualNames(qs, local_classes) for n, qs in by_name.items()}
+        self.names = frozenset(n for n in by_name if n is not None)
+        self.local_classes = local_classes
+
+    def met(self, facts: FileFacts, spelled: AbstractSet[str]) -> bool:
+        if not spelled:
+            return False
+        anything = self.by_name.get(None)
+        if anything is not None and anything.met(facts):
+            return True
+        found = self.names.intersection(spelled)
+        if not found:
+            return False
+        if len(found) == 1:
+            return self.by_name[next(iter(found))].met(facts)
+        merged: Set[str] = set()
+        for n in found:
+            merged |= self.by_name[n].qualnames
+        return qualnames(frozenset(merged), self.local_classes).met(facts)
+
+
+def function_callees(qualnames_: Iterable[str], local_classes: bool = False) -> Callees:
+    """Functions by qualified name (`time.sleep`, `shutil.*`): a call spells the last part.
+    `local_classes` when the rule resolves the callee as an origin (`call_origin`), which
+    names a class of the module itself `<module>.<Class>`."""
+    return Callees(((None if last_part(q) == WILDCARD else last_part(q), q) for q in qualnames_), local_classes)
+
+
+# ---------------------------------------------------------------------------- the project index
+
+
+def _renames(index) -> Dict[str, FrozenSet[str]]:
+    """last part of a re-exported name -> the names it is re-exported as (`from .svc import
+    save as persist` in pkg/__init__.py: "save" -> {"persist"}): `ProjectIndex.function`
+    follows re-exports, so a call can spell the new name."""
+    out: Dict[str, Set[str]] = {}
+    for summary in index.modules.values():
+        for local, qual in summary.imports.items():
+            last = last_part(qual)
+            if local != last:
+                out.setdefault(last, set()).add(local)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _unprefixed(index) -> FrozenSet[str]:
+    """Names of functions (and of the classes of `__init__`s) of files without a module name:
+    a rule on such a file sees its own summary, which the merged index may have overwritten
+    with another nameless file's function of the same qualified name."""
+    out: Set[str] = set()
+    for q in index.functions:
+        parts = q.split(".")
+        if any(".".join(parts[:i]) in index.modules for i in range(1, len(parts))):
+            continue
+        out.add(parts[-1])
+        if parts[-1] == "__init__" and len(parts) > 1:
+            out.add(parts[-2])
+    return frozenset(out)
+
+
+def spellings(index, key: str, seeds_of, nameless: bool = True) -> FrozenSet[str]:
+    """The names by which a call can reach the project functions whose names `seeds_of(index)`
+    gives: those names and the names they are re-exported as (transitively), and with
+    `nameless` the names of nameless files' functions (see `_unprefixed`; a rule whose gate
+    already admits the file's own functions of interest, e.g. by `async_defs`, does not need
+    them). Memoised on the index under `key`."""
+
+    def compute() -> FrozenSet[str]:
+        names = set(seeds_of(index))
+        if nameless:
+            names |= index.memo("gating.unprefixed", lambda: _unprefixed(index))
+        renames = index.memo("gating.renames", lambda: _renames(index))
+        todo = list(names)
+        while todo:
+            for other in renames.get(todo.pop(), ()):
+                if other not in names:
+                    names.add(other)
+                    todo.append(other)
+        return frozenset(names)
+
+    return index.memo(("gating.spellings", key), compute)
