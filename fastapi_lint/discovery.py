@@ -197,6 +197,8 @@ def _walk(top: str, patterns: Tuple[str, ...], root: str, ignores: List[_Ignore]
             path = entry.path
             try:
                 is_dir = entry.is_dir()
+                if not is_dir and not entry.name.endswith(PY_SUFFIXES):
+                    continue  # neither Python nor a folder: no need to ask the exclude patterns
                 is_file = not is_dir and entry.is_file()
             except OSError as exc:
                 found.unreadable.append((path, exc.strerror or str(exc)))
