@@ -30,7 +30,7 @@ def _run(files, settings, gated: bool):
 
     if not gated:
         engine.gate = lambda rules, text, index=None, facts=None: real_gate(rules, text, index)
-        engine._wanted = lambda rules, facts, index: True
+        engine._wanted = lambda rules, facts, index, **kw: True
     engine.parse_source = counting_parse
     try:
         start = time.perf_counter()

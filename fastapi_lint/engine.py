@@ -164,10 +164,14 @@ def gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex] =
     return out
 
 
-def _wanted(rules: Sequence[Type[Rule]], facts: FileFacts, index: Optional[ProjectIndex]) -> bool:
+def _wanted(rules: Sequence[Type[Rule]], facts: FileFacts, index: Optional[ProjectIndex],
+            index_rules: Optional[bool] = None) -> bool:
     """Whether any rule's `wants` holds: the facts gate alone, which the parent can apply before
-    sending a file to a worker (the worker applies both gates)."""
-    return any(r.wants(facts, index) for r in rules)
+    sending a file to a worker (the worker applies both gates). `index_rules`: only the rules
+    whose `wants` needs the index (True) or only the others (False); the others are asked
+    without it."""
+    return any(r.wants(facts, index if r.wants_index else None) for r in rules
+               if index_rules is None or r.wants_index == index_rules)
 
 
 def _index_tokens(rule: Type[Rule], index: Optional[ProjectIndex]) -> Optional[FrozenSet[str]]:
@@ -579,7 +583,12 @@ def _work(task: Tuple[str, Optional[FileFacts]]) -> FileResult:
 
 
 def _summary_work(path: str) -> Optional[ModuleSummary]:
-    return summarize_file(path, _worker_state["settings"])  # type: ignore[arg-type]
+    settings: Settings = _worker_state["settings"]  # type: ignore[assignment]
+    summary = summarize_file(path, settings)
+    if summary is not None and summary.gate_facts is not None:
+        # The rules whose `wants` needs no index are asked here, in parallel, not in the parent.
+        summary.wanted = _wanted(rules_for(settings.enabled_for(path)), summary.gate_facts, None, index_rules=False)
+    return summary
 
 
 def worker_count(settings: Settings, n_files: int) -> int:
@@ -632,13 +641,25 @@ def needs_index(settings: Settings) -> bool:
 def scan(paths: Sequence[str], settings: Settings, cache=None) -> Tuple[ProjectIndex, Dict[str, FileFacts]]:
     """The scan pass: every file read with CPython's `ast` (or its summary taken from the
     cache): the project index, and per file the facts of the second gate."""
+    index, facts, _ = _scan(paths, settings, cache)
+    return index, facts
+
+
+def _scan(paths: Sequence[str], settings: Settings, cache=None) \
+        -> Tuple[ProjectIndex, Dict[str, FileFacts], Dict[str, bool]]:
+    """`scan`, plus what the scan workers found of the rules whose `wants` needs no index
+    (path -> wanted; absent for summaries taken from the cache)."""
     summaries = _summaries(paths, settings, cache)
     facts: Dict[str, FileFacts] = {}
+    wanted: Dict[str, bool] = {}
     for p, s in summaries.items():
         if s is not None and s.gate_facts is not None:
             facts[p] = s.gate_facts
             s.gate_facts = None  # the index goes to every worker; each file's facts only to its own
-    return ProjectIndex(s for s in (summaries[p] for p in paths) if s is not None), facts
+            if s.wanted is not None:
+                wanted[p] = s.wanted
+                s.wanted = None
+    return ProjectIndex(s for s in (summaries[p] for p in paths) if s is not None), facts, wanted
 
 
 def build_index(paths: Sequence[str], settings: Settings, cache=None) -> ProjectIndex:
@@ -665,7 +686,7 @@ def _summaries(paths: Sequence[str], settings: Settings, cache) -> Dict[str, Opt
 def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=None) -> RunResult:
     """Lint files (already discovered: see `discovery.discover`)."""
     settings = settings or Settings()
-    index, facts = scan(paths, settings, cache)
+    index, facts, wanted = _scan(paths, settings, cache)
     if not needs_index(settings):
         index = None
     index_digest = index.digest() if index is not None else None
@@ -682,7 +703,8 @@ def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=
     sent = []
     for p in todo:
         f = facts.get(p)
-        if f is not None and not _wanted(rules_for(settings.enabled_for(p)), f, index):
+        if f is not None and not wanted.get(p) and not _wanted(
+                rules_for(settings.enabled_for(p)), f, index, index_rules=True if p in wanted else None):
             # The scan read and parsed it and no enabled rule wants it: nothing to report.
             fresh[p] = FileResult(display_path(p))
         else:

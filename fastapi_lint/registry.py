@@ -102,6 +102,11 @@ class Rule:
         is the project index or None."""
         return True
 
+    #: Whether `wants` reads its `index` argument. Rules that do not (False) are asked by the
+    #: scan workers, in parallel, with `index=None`; the others by the parent, with the index.
+    #: tests/test_gates.py checks that a rule marked False does not use it.
+    wants_index: ClassVar[bool] = True
+
     def __init__(self, ctx: "ModuleContext") -> None:
         self.ctx = ctx
 

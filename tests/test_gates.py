@@ -47,7 +47,7 @@ def test_project_findings_do_not_depend_on_the_gate(project, monkeypatch):
     gated = lint_paths(files, settings)
     real_gate = engine.gate
     monkeypatch.setattr(engine, "gate", lambda rules, text, index=None, facts=None: real_gate(rules, text, index))
-    monkeypatch.setattr(engine, "_wanted", lambda rules, facts, index: True)
+    monkeypatch.setattr(engine, "_wanted", lambda rules, facts, index, **kw: True)
     open_ = lint_paths(files, settings)
     assert [_key(r) for r in gated.results] == [_key(r) for r in open_.results]
     assert sum(len(r.diagnostics) for r in gated.results) > 0
@@ -681,3 +681,20 @@ settings = {}.get("k")
     gated = lint_source(source, path, ALL, facts=facts)
     assert _key(gated) == _key(lint_source(source, path, ALL))
     assert [(d.line, d.code) for d in gated.diagnostics if d.code == "FPI303"] == [(6, "FPI303")]
+
+
+def test_rules_marked_index_free_do_not_read_the_index():
+    """`wants_index = False` rules are asked by the scan workers with `index=None`: their `wants`
+    must not look at it (else the parent must ask them, with the index)."""
+    import inspect
+    import re
+
+    from fastapi_lint.registry import Rule
+
+    for code, rule in all_rules().items():
+        func = rule.wants.__func__
+        if rule.wants_index or func is Rule.wants.__func__:
+            continue
+        body = inspect.getsource(func).split("def wants", 1)[1].split("\n", 1)[1]
+        body = re.sub(r'""".*?"""', "", body, flags=re.S)
+        assert not re.search(r"\bindex\b", body), f"{code} reads the index in wants: set wants_index = True"

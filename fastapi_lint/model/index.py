@@ -55,6 +55,9 @@ class ModuleSummary:
     #: The engine's second gate (model/facts.py), read from the same `ast` tree. Not part of
     #: the index: the engine takes it out before the index is built and sent to workers.
     gate_facts: Optional[FileFacts] = None
+    #: Set by the scan worker, never cached: whether a rule whose `wants` needs no index wants
+    #: this file (the parent then asks only the rules that need the index).
+    wanted: Optional[bool] = None
 
     def to_dict(self) -> Dict[str, object]:
         """Plain JSON data (the cache stores summaries of unchanged files)."""

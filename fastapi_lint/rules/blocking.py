@@ -92,6 +92,7 @@ class _OnRequestPath(Rule):
 @register
 class BlockingSleep(_OnRequestPath):
     code = "FPI101"
+    wants_index = False
     name = "blocking-sleep"
     summary = "`time.sleep` (any import form or alias) in async context."
     fix = SAFE
@@ -310,6 +311,7 @@ def _tokens(code: str, extra=()) -> Tuple[str, ...]:
 @register
 class BlockingHttpCall(_BlockingCallRule):
     code = "FPI102"
+    wants_index = False
     name = "blocking-http-call"
     summary = ("`requests`/`httpx` sync calls, `requests.Session()`/`httpx.Client()` objects, `urllib`, "
                "`urllib3` and `http.client` in async context.")
@@ -352,6 +354,7 @@ class BlockingHttpCall(_BlockingCallRule):
 @register
 class BlockingDatabaseCall(_BlockingCallRule):
     code = "FPI103"
+    wants_index = False
     name = "blocking-database-call"
     summary = ("Sync database drivers (sqlite3, psycopg2, pymysql, pymongo, redis, ...) and sync SQLAlchemy "
                "sessions, engines and connections in async context.")
@@ -397,6 +400,7 @@ class BlockingDatabaseCall(_BlockingCallRule):
 @register
 class BlockingFileIO(_BlockingCallRule):
     code = "FPI104"
+    wants_index = False
     name = "blocking-file-io"
     summary = "`open`, pathlib I/O methods, `os` filesystem calls, `os.path` I/O predicates and `shutil` in async context."
     what = "file I/O"
@@ -439,6 +443,7 @@ class BlockingFileIO(_BlockingCallRule):
 @register
 class BlockingSubprocess(_BlockingCallRule):
     code = "FPI105"
+    wants_index = False
     name = "blocking-subprocess"
     summary = "`subprocess.*`, `os.system`, `os.popen`, `os.spawn*`, `os.wait*`, `os.posix_spawn*` in async context."
     what = "subprocess"
@@ -478,6 +483,7 @@ class BlockingSubprocess(_BlockingCallRule):
 @register
 class BlockingCall(_BlockingCallRule):
     code = "FPI106"
+    wants_index = False
     name = "blocking-call"
     summary = ("Other blocking calls in async context: `input()`, sockets, `smtplib`, `ftplib`, blocking "
                "`queue.Queue.get/put`, `Thread.join`, `Lock.acquire`.")
@@ -519,6 +525,7 @@ class BlockingCall(_BlockingCallRule):
 @register
 class OffloadEvaluatedTooEarly(Rule):
     code = "FPI107"
+    wants_index = False
     name = "offload-evaluated-too-early"
     summary = ("`run_in_threadpool(f(x))`, `asyncio.to_thread(f(x))`, `anyio.to_thread.run_sync(f(x))`, "
                "`loop.run_in_executor(None, f(x))`: the call runs on the loop before the offload.")

@@ -588,6 +588,7 @@ class CoroutineNotAwaited(_NotAwaited):
 @register
 class FrameworkCoroutineNotAwaited(_NotAwaited):
     code = "FPI202"
+    wants_index = False
     name = "framework-coroutine-not-awaited"
     summary = ("A known async API (`Request.json`, `UploadFile.read`, `WebSocket.send_*`, `call_next`, "
                "`AsyncSession`, `httpx.AsyncClient`, asyncpg, aiofiles, redis.asyncio, `asyncio.sleep`) "
@@ -915,6 +916,7 @@ def _is_task_call(ctx, expr: cst.BaseExpression) -> bool:
 @register
 class AsyncioWaitCoroutines(Rule):
     code = "FPI205"
+    wants_index = False
     name = "asyncio-wait-coroutines"
     summary = ("`asyncio.wait` given coroutines (a list literal of calls, or a name bound to one): "
                "TypeError since Python 3.11.")
@@ -1004,6 +1006,7 @@ def _function_values(ctx, func: cst.FunctionDef) -> List[object]:
 @register
 class TaskNotReferenced(Rule):
     code = "FPI206"
+    wants_index = False
     name = "task-not-referenced"
     summary = ("`asyncio.create_task`/`ensure_future`/`loop.create_task` result dropped: the task may be "
                "garbage-collected mid-flight.")
@@ -1080,6 +1083,7 @@ class TaskNotReferenced(Rule):
 @register
 class CachedCoroutineFunction(Rule):
     code = "FPI207"
+    wants_index = False
     name = "cached-coroutine-function"
     summary = ("`functools.lru_cache`/`cache` on an `async def`: the second await of the cached coroutine "
                "raises RuntimeError.")
@@ -1142,6 +1146,7 @@ class CachedCoroutineFunction(Rule):
 @register
 class NestedEventLoop(Rule):
     code = "FPI208"
+    wants_index = False
     name = "nested-event-loop"
     summary = "`asyncio.run`, `loop.run_until_complete`, `anyio.run` in async context."
     fix = "display-only"
@@ -1253,6 +1258,7 @@ def _shared(groups: List[Set[str]]) -> Optional[str]:
 @register
 class ConcurrentSessionUse(Rule):
     code = "FPI209"
+    wants_index = False
     name = "concurrent-session-use"
     summary = ("`asyncio.gather`/`TaskGroup` over two or more awaitables using the same `AsyncSession`: "
                "unsupported, fails or corrupts state depending on timing.")

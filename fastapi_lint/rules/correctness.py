@@ -26,6 +26,7 @@ _HTTP_EXCEPTION_NAMES = terminals(HTTP_EXCEPTIONS)
 @register
 class CorsMiddlewareNotOutermost(Rule):
     code = "FPI501"
+    wants_index = False
     name = "cors-middleware-not-outermost"
     summary = ("`add_middleware(CORSMiddleware)` followed by another `add_middleware` on the same app, or "
                "`Middleware(CORSMiddleware)` not first in `middleware=[...]`.")
@@ -177,6 +178,7 @@ def _reraises(handler: cst.ExceptHandler) -> bool:
 @register
 class HttpExceptionSwallowed(Rule):
     code = "FPI502"
+    wants_index = False
     name = "http-exception-swallowed"
     summary = ("`raise HTTPException` inside a `try` whose `except Exception`/`BaseException`/bare `except` "
                "does not re-raise it.")
@@ -322,6 +324,7 @@ def _all_params(func: cst.FunctionDef) -> List[cst.Param]:
 @register
 class PathParameterMissing(Rule):
     code = "FPI503"
+    wants_index = False
     name = "path-parameter-missing"
     summary = ("A `{param}` of the route path that no function parameter, alias, dependency or `**kwargs` "
                "receives.")
@@ -500,6 +503,7 @@ _NO_BODY_CODES = {204, 304} | set(range(100, 200))
 @register
 class BodyOnNoContentStatus(Rule):
     code = "FPI504"
+    wants_index = False
     name = "body-on-no-content-status"
     summary = ("`status_code` 204/304/1xx with `response_model`, a non-`None` return annotation, "
                "or a returned value.")
@@ -596,6 +600,7 @@ def _returns(func: cst.FunctionDef) -> List[cst.Return]:
 @register
 class UploadReadUnbounded(Rule):
     code = "FPI505"
+    wants_index = False
     name = "upload-read-unbounded"
     summary = "`await file.read()` with no size on an `UploadFile`: the whole upload in memory."
     fix = DISPLAY_ONLY
@@ -663,6 +668,7 @@ def _norm(code: str) -> str:
 @register
 class RedundantResponseModel(Rule):
     code = "FPI506"
+    wants_index = False
     name = "redundant-response-model"
     summary = "`response_model=` equal to the return annotation."
     fix = UNSAFE
@@ -727,6 +733,7 @@ class RedundantResponseModel(Rule):
 @register
 class DuplicateRoute(Rule):
     code = "FPI507"
+    wants_index = False
     name = "duplicate-route"
     summary = "The same method and path registered twice on one app/router: the second is unreachable."
     fix = DISPLAY_ONLY

@@ -81,6 +81,7 @@ def _body_of(scope: Optional[cst.CSTNode], module: cst.Module) -> Sequence[cst.C
 @register
 class OnEventHandler(Rule):
     code = "FPI401"
+    wants_index = False
     name = "on-event-handler"
     summary = ("`@app.on_event(\"startup\"/\"shutdown\")`, `add_event_handler`, `FastAPI(on_startup=..., "
                "on_shutdown=...)`: deprecated since FastAPI 0.104.")
@@ -351,6 +352,7 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
 @register
 class ModuleLevelConnection(Rule):
     code = "FPI402"
+    wants_index = False
     name = "module-level-connection"
     summary = "A DB connection, cursor or session opened at module scope and shared by every request."
     fix = DISPLAY_ONLY
@@ -656,6 +658,7 @@ _LEAKED_ORIGINS = tuple(sorted(SESSION_ORIGINS | ASYNC_SESSION_ORIGINS | {f"{q}(
 @register
 class EventHandlersIgnored(Rule):
     code = "FPI405"
+    wants_index = False
     name = "event-handlers-ignored"
     summary = "An app given `lifespan=` that also registers `on_event`/`on_startup`/`on_shutdown` handlers."
     fix = DISPLAY_ONLY

@@ -87,6 +87,7 @@ def middleware_call(ctx, node: cst.Call, classes) -> Optional[List[cst.Arg]]:
 @register
 class SqlBuiltFromStrings(Rule):
     code = "FPI301"
+    wants_index = False
     name = "sql-built-from-strings"
     summary = ("SQL text built with f-strings, `+`, `+=`, `%` or `.format` from non-constant values and "
                "run by `execute`/`fetch*`/`text()`/`read_sql`.")
@@ -312,6 +313,7 @@ def _placeholders(ctx, fstring: cst.FormattedString, style: str) -> Optional[Tup
 @register
 class CorsAnyOriginWithCredentials(Rule):
     code = "FPI302"
+    wants_index = False
     name = "cors-any-origin-with-credentials"
     summary = ("`CORSMiddleware` with `allow_origins` containing `\"*\"` (or an `allow_origin_regex` matching "
                "everything) and `allow_credentials=True`.")
@@ -389,6 +391,7 @@ class CorsAnyOriginWithCredentials(Rule):
 @register
 class UserControlledFilePath(Rule):
     code = "FPI303"
+    wants_index = False
     name = "user-controlled-file-path"
     summary = ("`UploadFile.filename` or a route's path/query parameter flowing into a filesystem path "
                "without `basename`/`Path(...).name`/`secure_filename` or a `resolve()` + `is_relative_to` check.")
@@ -516,6 +519,7 @@ class UserControlledFilePath(Rule):
 @register
 class InsecureJwtDecode(Rule):
     code = "FPI304"
+    wants_index = False
     name = "insecure-jwt-decode"
     summary = ("`jwt.decode` with signature verification off, `\"none\"` among `algorithms`, or python-jose "
                "`jwt.decode` without `algorithms`.")
@@ -597,6 +601,7 @@ class InsecureJwtDecode(Rule):
 @register
 class DebugEnabled(Rule):
     code = "FPI305"
+    wants_index = False
     name = "debug-enabled"
     summary = "`FastAPI(debug=True)` / `Starlette(debug=True)`: tracebacks served to clients."
     fix = UNSAFE
@@ -663,6 +668,7 @@ class DebugEnabled(Rule):
 @register
 class TrustedHostAny(Rule):
     code = "FPI306"
+    wants_index = False
     name = "trusted-host-any"
     summary = "`TrustedHostMiddleware(allowed_hosts=[\"*\"])` (or no `allowed_hosts`, which means the same)."
     fix = "display-only"
@@ -731,6 +737,7 @@ class TrustedHostAny(Rule):
 @register
 class HttpCallWithoutTimeout(Rule):
     code = "FPI307"
+    wants_index = False
     name = "http-call-without-timeout"
     summary = "`requests` calls without `timeout` (or `timeout=None`), `httpx` with `timeout=None`, `urlopen` without `timeout`."
     fix = "display-only"
