@@ -90,6 +90,7 @@ def names_any(facts: FileFacts, qualnames: Iterable[str]) -> bool:
     return any(known(facts, terminal(q)) and reaches(facts, q) for q in qualnames)
 
 
+@lru_cache(maxsize=4096)
 def origin_parts(origin: str) -> Tuple[str, Tuple[str, ...], Optional[str]]:
     """An origin path (model/flow.py) as (qualified name it starts from, attribute names after
     it, the name the last call is spelled with: None when it calls a call's result).

@@ -566,7 +566,7 @@ class DependencyLeaksResource(Rule):
     def wants(cls, facts, index):
         """A dependency (a Depends call here, or a def named like one of the project's), and a
         value of one of the reported origins the file can build."""
-        return any(origin_possible(facts, o) for o in _LEAKED_ORIGINS) and may_have_dependencies(facts, index)
+        return may_have_dependencies(facts, index) and any(origin_possible(facts, o) for o in _LEAKED_ORIGINS)
 
     docs = """
     ## What it does
