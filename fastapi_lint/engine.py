@@ -603,24 +603,29 @@ def worker_count(settings: Settings, n_files: int) -> int:
 
 def _map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex]) -> list:
     """`[fn(t) for t in tasks]` (a task is a path or a tuple starting with one), on a process
-    pool when there are enough tasks. The pool gets
-    the largest files first, in small chunks, so that no worker is left with a big file at the
-    end while the others idle; results come back in the order of `tasks`."""
+    pool when there are enough tasks (see `_pool_map`)."""
     jobs = worker_count(settings, len(tasks))
-    if jobs <= 1:
-        _init_worker(settings, index)
-        return [fn(t) for t in tasks]
-    order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i][0] if isinstance(tasks[i], tuple) else tasks[i]))
-    chunk = max(1, min(8, len(tasks) // (jobs * 16)))
-    # Workers are forked: objects the parent already holds (the index, every file's facts) are
-    # shared copy-on-write until a garbage collection in a worker touches them; frozen, the
-    # collector leaves them alone.
+    # What the process already holds (the index, every file's facts) lives until the end:
+    # frozen, the garbage collector stops walking it at every full collection, which libcst's
+    # many allocations per file trigger often. Forked workers share it copy-on-write, which a
+    # collection in a worker would otherwise break by touching every object.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, index)) as pool:
-            done = list(pool.map(fn, [tasks[i] for i in order], chunksize=chunk))
+        if jobs <= 1:
+            _init_worker(settings, index)
+            return [fn(t) for t in tasks]
+        return _pool_map(fn, tasks, settings, index, jobs)
     finally:
         gc.unfreeze()
+
+
+def _pool_map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex], jobs: int) -> list:
+    """The pool gets the largest files first, in small chunks, so that no worker is left with
+    a big file at the end while the others idle; results come back in the order of `tasks`."""
+    order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i][0] if isinstance(tasks[i], tuple) else tasks[i]))
+    chunk = max(1, min(8, len(tasks) // (jobs * 16)))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, index)) as pool:
+        done = list(pool.map(fn, [tasks[i] for i in order], chunksize=chunk))
     results: list = [None] * len(tasks)
     for i, res in zip(order, done):
         results[i] = res
