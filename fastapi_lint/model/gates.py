@@ -4,10 +4,10 @@ Every qualified name `ModuleContext.qualname` gives is an import binding of the 
 attributes spelled after it (or `builtins.<name>`), and every origin (model/flow.py) starts
 with one. Two facts follow, and the rules' second gates are built on them:
 
-* `reaches(facts, q)`: an import of the file can be the head of `q`. `import a.b` binds `a`,
-  so an absolute import reaches every name of its top-level package; a relative import
-  (`from .x import y`, resolved against a package the facts do not know) reaches any name in
-  which `x.y` occurs as whole dotted parts. Builtins need no import.
+* `reaches(facts, q)`: an import binding of the file can be the head of `q` (model/gating.py
+  works out which: `import a.b` binds `a`; a relative import `from .x import y`, resolved
+  against a package the facts do not know, reaches any name in which `x.y` occurs as whole
+  dotted parts). Builtins need no import.
 * the last part of `q` is an identifier of the file (`FileFacts.names`, or a string the flow
   model parses as a type: `type_string_names`): it is spelled at the use (`orm.Session`), or
   it is the imported name (`from sqlalchemy.orm import Session as S`), or a string annotation
@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import FrozenSet, Iterable, Optional, Tuple
 
 from fastapi_lint.model.facts import FileFacts
+from fastapi_lint.model.gating import qualnames
 from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, APP_CLASSES, BASE_HTTP_MIDDLEWARE, DEPENDS,
                                         ROUTE_DECORATORS, ROUTER_CLASSES)
 
@@ -41,32 +42,11 @@ def terminals(qualnames: Iterable[str]) -> FrozenSet[str]:
     return frozenset(terminal(q) for q in qualnames)
 
 
-@lru_cache(maxsize=8192)
-def _heads(imports: FrozenSet[str]) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
-    """(top-level packages of absolute imports, ".x.y." runs of relative imports)."""
-    roots = set()
-    runs = []
-    for imported in imports:
-        if imported.startswith("."):
-            rest = imported.lstrip(".")
-            if rest and not rest.endswith("*"):  # a star import binds no name we resolve
-                runs.append(f".{rest}.")
-        else:
-            roots.add(imported.partition(".")[0])
-    return frozenset(roots), tuple(runs)
-
-
 def reaches(facts: FileFacts, qualname: str) -> bool:
-    """Whether a name of this file can resolve to `qualname` (or to something under it)."""
-    if qualname.startswith("builtins.") or terminal(qualname) in facts.class_defs:
-        return True
-    roots, runs = _heads(facts.imports)
-    if qualname.partition(".")[0] in roots:
-        return True
-    if runs:
-        dotted = f".{qualname}."
-        return any(run in dotted for run in runs)
-    return False
+    """Whether a name of this file can resolve to `qualname`: an import binding, a builtin or a
+    class of the module can be its head, and the file spells its last part (model/gating.py,
+    which the catalogue gates of the FPI1xx/FPI2xx rules use too)."""
+    return qualnames(frozenset((qualname,)), local_classes=True).met(facts)
 
 
 def known(facts: FileFacts, name: str) -> bool:
