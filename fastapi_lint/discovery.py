@@ -30,6 +30,8 @@ class DiscoveryError(Exception):
 class _Ignore:
     base: str
     spec: pathspec.PathSpec
+    #: every pattern of the spec in one regex (a fast "no pattern matches"), or None
+    any_pattern: "Optional[re.Pattern[str]]" = None
 
 
 @dataclass
@@ -84,7 +86,26 @@ def _load_gitignore(directory: str) -> Optional[_Ignore]:
     except OSError:
         return None
     spec = _gitignore_spec(lines)
-    return _Ignore(directory, spec)
+    return _Ignore(directory, spec, _any_pattern(spec))
+
+
+def _any_pattern(spec: pathspec.PathSpec) -> "Optional[re.Pattern[str]]":
+    """One regex that matches where any pattern of the spec matches (None if it cannot be
+    built): a path it does not match is not ignored, without asking each pattern in turn."""
+    sources = []
+    for p in getattr(spec, "patterns", ()):
+        if p.include is None:
+            continue
+        regex = getattr(p, "regex", None)
+        if regex is None or not isinstance(regex.pattern, str):
+            return None
+        sources.append(re.sub(r"\(\?P<[^>]+>", "(?:", regex.pattern))
+    if not sources:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{s})" for s in sources))
+    except re.error:
+        return None
 
 
 def _git_ignored(ignores: List[_Ignore], path: str, is_dir: bool) -> bool:
@@ -92,7 +113,10 @@ def _git_ignored(ignores: List[_Ignore], path: str, is_dir: bool) -> bool:
         rel = os.path.relpath(path, ig.base).replace(os.sep, "/")
         if rel.startswith(".."):
             continue
-        if ig.spec.match_file(rel + ("/" if is_dir else "")):
+        rel += "/" if is_dir else ""
+        if ig.any_pattern is not None and not ig.any_pattern.search(rel):
+            continue  # no pattern of this file matches: it cannot ignore the path
+        if ig.spec.match_file(rel):
             return True
     return False
 
