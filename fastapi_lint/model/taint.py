@@ -375,7 +375,6 @@ class _Evaluator:
     def eval(self, expr: cst.BaseExpression, pos: Tuple[int, Tuple], depth: int) -> Taint:
         if depth > 30:
             return hole("a value built too deeply to follow")
-        ctx = self.ctx
         if isinstance(expr, cst.SimpleString):
             v = expr.evaluated_value
             return literal(v if isinstance(v, str) else "")

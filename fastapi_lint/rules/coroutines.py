@@ -466,7 +466,6 @@ def await_fix(ctx, call: cst.Call, kind: str, fixable: bool) -> Optional[FixSpec
 
 
 def _stored_name(ctx, call: cst.Call) -> str:
-    node: cst.CSTNode = call
     for anc in ctx.ancestors():
         if isinstance(anc, cst.Assign):
             t = anc.targets[0].target
@@ -478,7 +477,6 @@ def _stored_name(ctx, call: cst.Call) -> str:
             return dotted_name(anc.target) or "?"
         if isinstance(anc, cst.BaseSmallStatement):
             break
-        node = anc
     return "?"
 
 

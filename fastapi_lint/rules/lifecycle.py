@@ -710,7 +710,6 @@ class EventHandlersIgnored(Rule):
                 continue
             info = model.owner_info(owner, h.scope)
             if h.kind == "constructor":
-                call = h.node
                 infos = [i for i in model.owners.get(owner, []) if i.statement is h.statement]
                 info = infos[0] if infos else None
             if info is None or info.call is None or keyword(info.call, "lifespan") is None:
