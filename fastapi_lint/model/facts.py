@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from dataclasses import dataclass, fields
 from typing import Dict, FrozenSet, List, Optional
 
@@ -465,8 +466,13 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:
+    """The facts of source text (None if CPython cannot parse it); CPython's SyntaxWarnings
+    (`1()`, invalid escapes) are not the reader's business here, as in the scan pass."""
     try:
-        return file_facts(ast.parse(source))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+        return file_facts(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
