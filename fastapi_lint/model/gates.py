@@ -29,13 +29,10 @@ from functools import lru_cache
 from typing import FrozenSet, Iterable, Optional, Tuple
 
 from fastapi_lint.model.facts import FileFacts
+from fastapi_lint.model.gating import last_part as terminal
 from fastapi_lint.model.gating import qualnames
 from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, APP_CLASSES, BASE_HTTP_MIDDLEWARE, DEPENDS,
                                         ROUTE_DECORATORS, ROUTER_CLASSES)
-
-
-def terminal(qualname: str) -> str:
-    return qualname.rpartition(".")[2]
 
 
 def terminals(qualnames: Iterable[str]) -> FrozenSet[str]:
@@ -46,7 +43,7 @@ def reaches(facts: FileFacts, qualname: str) -> bool:
     """Whether a name of this file can resolve to `qualname`: an import binding, a builtin or a
     class of the module can be its head, and the file spells its last part (model/gating.py,
     which the catalogue gates of the FPI1xx/FPI2xx rules use too)."""
-    return qualnames(frozenset((qualname,)), local_classes=True).met(facts)
+    return names_any(facts, (qualname,))
 
 
 def known(facts: FileFacts, name: str) -> bool:
@@ -65,9 +62,10 @@ def calls_any(facts: FileFacts, qualnames: Iterable[str], calls: Optional[Frozen
     return any(called(facts, terminal(q), calls) and reaches(facts, q) for q in qualnames)
 
 
-def names_any(facts: FileFacts, qualnames: Iterable[str]) -> bool:
-    """A name or annotation of the file can resolve to one of these qualified names."""
-    return any(known(facts, terminal(q)) and reaches(facts, q) for q in qualnames)
+def names_any(facts: FileFacts, names: Iterable[str]) -> bool:
+    """A name or annotation of the file can resolve to one of these qualified names (`reaches`
+    for any of them, with one compiled test for the whole set)."""
+    return qualnames(frozenset(names), local_classes=True).met(facts)
 
 
 @lru_cache(maxsize=4096)
@@ -95,7 +93,12 @@ def origin_possible(facts: FileFacts, origin: str) -> bool:
     """The file can build a value of this origin: its qualified name is reached and every name
     in it is an identifier of the file."""
     base, attrs, _ = origin_parts(origin)
-    return known(facts, terminal(base)) and all(known(facts, a) for a in attrs) and reaches(facts, base)
+    return parts_possible(facts, base, attrs)
+
+
+def parts_possible(facts: FileFacts, base: str, attrs: Tuple[str, ...]) -> bool:
+    """`origin_possible` for an origin already split by `origin_parts`."""
+    return all(known(facts, a) for a in attrs) and reaches(facts, base)
 
 
 # ---------------------------------------------------------------------------- FastAPI model

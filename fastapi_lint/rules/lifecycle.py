@@ -11,8 +11,8 @@ from fastapi_lint.catalogs.lifecycle import (ASYNC_SESSION_ORIGINS, CACHING_DECO
 from fastapi_lint.diagnostics import DISPLAY_ONLY, UNSAFE
 from fastapi_lint.model.fastapi import APP_CLASSES, EventHandler, FastAPIModel, keyword
 from fastapi_lint.model.flow import SESSION_FACTORIES
-from fastapi_lint.model.gates import (called, calls_any, known, may_be_endpoint, may_have_dependencies, origin_parts,
-                                      origin_possible, reaches, terminal)
+from fastapi_lint.model.gates import (called, calls_any, may_be_endpoint, may_have_dependencies, names_any,
+                                      origin_parts, origin_possible, parts_possible, reaches, terminal)
 from fastapi_lint.model.imports import decorator_callee, iter_block_statements, own_nodes
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.traverse import visit_readonly
@@ -366,17 +366,16 @@ class ModuleLevelConnection(Rule):
         if not here:
             return False
         for q in CONNECTION_OPENERS:
-            if reaches(facts, q) and known(facts, terminal(q)) and (
-                    called(facts, terminal(q), here) or called(facts, "cursor", here)):
+            if reaches(facts, q) and (called(facts, terminal(q), here) or called(facts, "cursor", here)):
                 return True
         factories = None
         for base, attrs, last in _SESSION_GATES:
-            if not (known(facts, terminal(base)) and all(known(facts, a) for a in attrs) and reaches(facts, base)):
+            if not parts_possible(facts, base, attrs):
                 continue
             if last is None or called(facts, last, here):
                 return True
             if factories is None:  # sessionmaker(class_=T) makes T: then called by any name
-                factories = any(known(facts, terminal(f)) and reaches(facts, f) for f in SESSION_FACTORIES)
+                factories = names_any(facts, SESSION_FACTORIES)
             if factories:
                 return True
         return False
