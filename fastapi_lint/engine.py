@@ -643,17 +643,12 @@ def needs_index(settings: Settings) -> bool:
     return any(r.needs_index for code, r in all_rules().items() if code in settings.enabled)
 
 
-def scan(paths: Sequence[str], settings: Settings, cache=None) -> Tuple[ProjectIndex, Dict[str, FileFacts]]:
-    """The scan pass: every file read with CPython's `ast` (or its summary taken from the
-    cache): the project index, and per file the facts of the second gate."""
-    index, facts, _ = _scan(paths, settings, cache)
-    return index, facts
-
-
-def _scan(paths: Sequence[str], settings: Settings, cache=None) \
+def scan(paths: Sequence[str], settings: Settings, cache=None) \
         -> Tuple[ProjectIndex, Dict[str, FileFacts], Dict[str, bool]]:
-    """`scan`, plus what the scan workers found of the rules whose `wants` needs no index
-    (path -> wanted; absent for summaries taken from the cache)."""
+    """The scan pass: every file read with CPython's `ast` (or its summary taken from the
+    cache): the project index, per file the facts of the second gate, and what the scan
+    workers found of the rules whose `wants` needs no index (path -> wanted; absent for
+    summaries taken from the cache)."""
     summaries = _summaries(paths, settings, cache)
     facts: Dict[str, FileFacts] = {}
     wanted: Dict[str, bool] = {}
@@ -665,11 +660,6 @@ def _scan(paths: Sequence[str], settings: Settings, cache=None) \
                 wanted[p] = s.wanted
                 s.wanted = None
     return ProjectIndex(s for s in (summaries[p] for p in paths) if s is not None), facts, wanted
-
-
-def build_index(paths: Sequence[str], settings: Settings, cache=None) -> ProjectIndex:
-    """Summaries of every file (from the cache for unchanged ones), merged."""
-    return scan(paths, settings, cache)[0]
 
 
 def _summaries(paths: Sequence[str], settings: Settings, cache) -> Dict[str, Optional[ModuleSummary]]:
@@ -691,7 +681,7 @@ def _summaries(paths: Sequence[str], settings: Settings, cache) -> Dict[str, Opt
 def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=None) -> RunResult:
     """Lint files (already discovered: see `discovery.discover`)."""
     settings = settings or Settings()
-    index, facts, wanted = _scan(paths, settings, cache)
+    index, facts, wanted = scan(paths, settings, cache)
     if not needs_index(settings):
         index = None
     index_digest = index.digest() if index is not None else None
