@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import ast
 import builtins
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 from fastapi_lint.model.imports import resolve_relative_name
 from fastapi_lint.model.index import ast_block_statements as _walk_body
 from fastapi_lint.catalogs.blocking import BLOCKING_SLEEP, OFFLOAD, match_blocking
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fastapi_lint.model.facts import OwnBody
 
 BUILTINS = frozenset(dir(builtins))
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated", "typing.Optional",
@@ -298,7 +301,7 @@ def _as_function(callee: str) -> str:
     return callee
 
 
-def add_blocking_facts(summary, tree: ast.Module, is_package: bool, bodies: Dict[int, "OwnBody"]) -> None:
+def add_blocking_facts(summary, tree: ast.Module, is_package: bool, bodies: Dict[int, OwnBody]) -> None:
     """Fill `facts["blocks"]`/`facts["calls"]` of the summary's sync functions, and its instances.
     `bodies`: the calls of each function's own body, from `file_facts`."""
     flow = _AstFlow(tree, summary.module, is_package)
