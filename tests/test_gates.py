@@ -104,21 +104,19 @@ class Repo(Base):
 
 def test_facts_of_a_small_program():
     f = file_facts(ast.parse(SAMPLE))
-    assert f.imports == {"os.path", "sqlalchemy", "sqlalchemy.orm.Session", "sqlalchemy.orm.sessionmaker",
-                         ".models", "..core.db.engine"}
+    assert f.bindings == {"os", "sqlalchemy", "sqlalchemy.orm.Session", "sqlalchemy.orm.sessionmaker",
+                          ".models", "..core.db.engine"}
     assert {"execute", "fire_and_forget", "helper", "stream", "open", "read", "Depends", "get", "sessionmaker",
             "APIRouter", "make_table", "Problem"} == f.calls
     assert "execute" not in f.unawaited_calls and "fire_and_forget" in f.unawaited_calls
     # decorators, defaults and class bodies run at import time
-    assert f.module_calls == {"sessionmaker", "APIRouter", "get", "Depends", "make_table"}
+    assert f.scope_calls == {"sessionmaker", "APIRouter", "get", "Depends", "make_table"}
     assert f.async_calls == {"execute", "fire_and_forget", "helper", "stream"}
     assert f.decorators == {"get", "staticmethod"}
     assert f.keywords == {"bind", "prefix", "response_model"}
     assert {"SessionLocal", "db", "err", "eng", "path", "inner", "Repo", "sa", "os", "models"} <= f.names
     assert f.aliased == {"engine", "sqlalchemy"}
     assert f.async_defs == {"items"}
-    assert f.has_async
-    assert f.scope_calls == f.module_calls
     assert f.type_string_names == set() and f.operators == set()
     assert f.class_defs == {"Repo"} and f.function_defs == {"items", "inner", "load"}
     assert FileFacts.from_data(f.to_data()) == f
@@ -146,7 +144,6 @@ def build(db: "Optional[Connection]") -> "engine.Engine":
 def test_facts_of_scopes_type_strings_and_with_aliases():
     f = file_facts(ast.parse(SCOPES_SAMPLE))
     # a class body in a function is a scope of its own for the engine (ctx.current_function())
-    assert f.module_calls == {"Depends", "sessionmaker"}
     assert f.scope_calls == {"Depends", "sessionmaker", "open_conn"}
     assert {"inner_call", "make"} <= f.calls
     # strings flow.py may parse as types: annotations, subscripts, class_= values
@@ -193,7 +190,7 @@ def test_gating_meets_qualified_names_as_qualname_resolves_them():
 
 def test_facts_without_async():
     f = facts_of_source("def f():\n    return g()\n")
-    assert not f.has_async and f.unawaited_calls == {"g"} and not f.module_calls
+    assert not f.async_defs and not f.async_calls and f.unawaited_calls == {"g"} and not f.scope_calls
     assert facts_of_source("def f(:\n") is None
 
 

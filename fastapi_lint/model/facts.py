@@ -25,7 +25,6 @@ from typing import Dict, FrozenSet, List, Optional
 from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
                                         path_parameters)
 
-_IN_FUNCTION = 1
 _IN_ASYNC = 2
 #: In a function or lambda body, and not in a class body nested in it: the engine's
 #: `ctx.current_function()` is not None there.
@@ -55,16 +54,10 @@ class FileFacts:
     #: Every identifier: names, attributes, imported names and their aliases, definitions,
     #: parameters, keyword arguments.
     names: FrozenSet[str]
-    #: Dotted names imported: `import a.b` -> "a.b", `from a.b import c` -> "a.b.c";
-    #: relative imports keep their dots (".models.User").
-    imports: FrozenSet[str]
     #: The last identifier of every callee: `f()` -> "f", `a.b.c()` -> "c".
     calls: FrozenSet[str]
     #: The same, for calls that are not the operand of `await`.
     unawaited_calls: FrozenSet[str]
-    #: The same, for calls outside any function body (module and class bodies, decorators,
-    #: default values).
-    module_calls: FrozenSet[str]
     #: The same, for calls lexically inside an `async def` (nested functions included).
     async_calls: FrozenSet[str]
     #: The last identifier of every decorator (of its callee when it is a call).
@@ -77,8 +70,6 @@ class FileFacts:
     aliased: FrozenSet[str]
     #: Names of the file's `async def`s (methods and nested ones included).
     async_defs: FrozenSet[str]
-    #: An `async def`, `await`, `async for` or `async with` somewhere.
-    has_async: bool
     #: Two route registrations (calls named like FastAPI's route decorators and `add_*_route`
     #: methods, with a literal path as first argument or `path=`) may collide: the same path
     #: once parameter names are dropped, and the same method (or a registration whose methods
@@ -90,8 +81,8 @@ class FileFacts:
     #: identifier of the exception (or of its constructor call).
     raised_in_try: FrozenSet[str]
     #: Call names (as in `calls`) whose innermost scope is a module or class body, as the
-    #: engine's scope stack sees it: `module_calls` plus the bodies of classes defined in
-    #: functions.
+    #: engine's scope stack sees it: module and class bodies (classes defined in functions
+    #: included), decorators and default values.
     scope_calls: FrozenSet[str]
     #: Identifiers inside string constants that flow.py may parse as a type: in annotations,
     #: in subscripts (`Dep = Annotated["Session", ...]`), in `class_=` values.
@@ -203,16 +194,13 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     """One walk over the tree. With `bodies`, also fills it: id(def node) -> its OwnBody
     (calls in source order)."""
     names = set()
-    imports = set()
     calls = set()
     unawaited = set()
-    module_calls = set()
     async_calls = set()
     decorators = set()
     keywords = set()
     aliased = set()
     async_defs = set()
-    has_async = False
     normalised_paths: Dict[str, set] = {}
     route_path_repeated = False
     prefixes = set()
@@ -272,8 +260,6 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                         seen.add(method)
                 if id(node) not in awaited:
                     unawaited.add(name)
-                if not flags & _IN_FUNCTION:
-                    module_calls.add(name)
                 if flags & _IN_ASYNC:
                     async_calls.add(name)
                 if not flags & _IN_FUNCTION_SCOPE:
@@ -297,7 +283,6 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                     if name is not None:
                         arg_calls.add(name)
         elif kind is ast.Await:
-            has_async = True
             if type(node.value) is ast.Call:
                 awaited.add(id(node.value))
         elif kind is ast.arg:
@@ -308,12 +293,11 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
         elif kind in _FUNCTIONS or kind is ast.Lambda:
             if own is not None:
                 own.nested = True
-            inner = flags | _IN_FUNCTION | _IN_FUNCTION_SCOPE
+            inner = flags | _IN_FUNCTION_SCOPE
             if kind is not ast.Lambda:
                 names.add(node.name)
                 function_defs.add(node.name)
                 if kind is ast.AsyncFunctionDef:
-                    has_async = True
                     async_defs.add(node.name)
                     inner |= _IN_ASYNC
                 for d in node.decorator_list:
@@ -359,7 +343,6 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 names.add(node.name)
         elif kind is ast.Import:
             for alias in node.names:
-                imports.add(alias.name)
                 names.update(alias.name.split("."))
                 if alias.asname:
                     names.add(alias.asname)
@@ -373,11 +356,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
             if node.module:
                 names.update(node.module.split("."))
             for alias in node.names:
-                if alias.name == "*":  # everything the module has: as if the module were imported
-                    imports.add(base)
+                if alias.name == "*":  # binds no name `qualname` resolves
                     continue
                 imported = f"{base}.{alias.name}" if base and not base.endswith(".") else base + alias.name
-                imports.add(imported)
                 bindings.add(imported)
                 names.add(alias.name)
                 if alias.asname:
@@ -432,8 +413,6 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 name = _terminal(node.context_expr)
                 if name is not None:
                     bound_values.add(name)
-        elif kind is ast.AsyncFor or kind is ast.AsyncWith:
-            has_async = True
         elif kind is ast.Global or kind is ast.Nonlocal:
             names.update(node.names)
         elif kind in _MATCH_CAPTURES:
@@ -456,9 +435,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     if bodies:
         for body in bodies.values():
             body.calls.sort(key=lambda c: (c.lineno, c.col_offset))
-    return FileFacts(frozenset(names), frozenset(imports), frozenset(calls), frozenset(unawaited),
-                     frozenset(module_calls), frozenset(async_calls), frozenset(decorators), frozenset(keywords),
-                     frozenset(aliased), frozenset(async_defs), has_async,
+    return FileFacts(frozenset(names), frozenset(calls), frozenset(unawaited),
+                     frozenset(async_calls), frozenset(decorators), frozenset(keywords),
+                     frozenset(aliased), frozenset(async_defs),
                      route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(scope_calls),
                      frozenset(type_string_names), frozenset(bound_values), frozenset(operators),
                      frozenset(class_defs), frozenset(function_defs), path_param_unreceived,
