@@ -53,12 +53,6 @@ class StatementPositions:
             found = computed.get(node)
         return default if found is None else found
 
-    def __getitem__(self, node: cst.CSTNode):
-        found = self.get(node)
-        if found is None:
-            raise KeyError(node)
-        return found
-
     def _statement(self, stmt: cst.CSTNode) -> None:
         starts = self._statement_starts()
         line = starts.get(id(stmt))
