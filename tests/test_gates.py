@@ -15,6 +15,7 @@ from fastapi_lint import engine
 from fastapi_lint.discovery import discover
 from fastapi_lint.engine import lint_paths, lint_source
 from fastapi_lint.model.facts import FileFacts, facts_of_source, file_facts
+from fastapi_lint.model.index import ProjectIndex, module_name_for, summarize_text
 from fastapi_lint.registry import all_rules
 from fastapi_lint.settings import Settings
 
@@ -27,16 +28,31 @@ def _key(result):
     return sorted((d.line, d.column, d.code, d.message) for d in result.diagnostics), result.errors
 
 
+def _own_index(source, path):
+    """The project index of a run on this one file: rules whose `wants` reads the index take
+    their other path (e.g. FPI201's carriers of coroutine methods)."""
+    module, is_package = module_name_for(path)
+    return ProjectIndex([summarize_text(source, path, module, is_package)])
+
+
+def _same_with_and_without_gate(source, path):
+    facts = facts_of_source(source)
+    if facts is None:
+        return True
+    index = _own_index(source, path)
+    open_ = _key(lint_source(source, path, ALL))
+    return (_key(lint_source(source, path, ALL, facts=facts)) == open_
+            and _key(lint_source(source, path, ALL, index=index, facts=facts))
+            == _key(lint_source(source, path, ALL, index=index)) == open_)
+
+
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_fixture_findings_do_not_depend_on_the_gate(name):
     with open(os.path.join(FIXTURES, name), encoding="utf-8") as fh:
         source = fh.read()
     path = os.path.join(FIXTURES, name)
-    facts = facts_of_source(source)
-    assert facts is not None
-    gated = lint_source(source, path, ALL, facts=facts)
-    open_ = lint_source(source, path, ALL)
-    assert _key(gated) == _key(open_)
+    assert facts_of_source(source) is not None
+    assert _same_with_and_without_gate(source, path)
 
 
 @pytest.mark.parametrize("project", sorted(os.listdir(PROJECTS)))
@@ -218,11 +234,8 @@ def test_each_finding_alone_does_not_depend_on_the_gate(name):
     for keep in spans:
         drop = {ln for s in spans if s != keep for ln in range(s[0], s[1] + 1)}
         variant = "".join(line for i, line in enumerate(lines, 1) if i not in drop)
-        facts = facts_of_source(variant)
-        if facts is None:
-            continue  # removing a statement broke the program (e.g. an emptied block)
-        assert _key(lint_source(variant, path, ALL, facts=facts)) == _key(lint_source(variant, path, ALL)), \
-            f"keeping lines {keep[0]}-{keep[1]}"
+        # (a variant CPython cannot parse, e.g. an emptied block, has no facts and no gate)
+        assert _same_with_and_without_gate(variant, path), f"keeping lines {keep[0]}-{keep[1]}"
 
 
 # ---------------------------------------------------------------------------- rule gates, one path each
@@ -654,6 +667,59 @@ def test_dependencies_only_the_index_knows_pass_the_gate():
         with open(f, encoding="utf-8") as fh:
             expected |= {(os.path.abspath(f), line, code) for (line, code) in expected_markers(fh.read())}
     assert len(expected) == 2 and got == expected
+
+
+def test_coroutine_methods_need_a_receiver_of_their_class():
+    """projects/gates/crm: `Repo.get` and `UserService.list_users` are project coroutines.
+    Files that can reach a carrier of them (the class, a subclass, an instance, a re-export of
+    any) pass FPI201's gate; `crm/cache.py` spells `.get(...)` and `.list_users()` on objects
+    that cannot be one, and stays out (a gate by method name alone let it in)."""
+    root = os.path.join(PROJECTS, "gates")
+    settings = Settings(enabled=frozenset(all_rules()), root=root, jobs=1)
+    files = discover([root], settings).files
+    index, facts, _ = engine.scan(files, settings)
+    rule = all_rules()["FPI201"]
+    wanted = {os.path.relpath(p, root) for p, f in facts.items() if rule.wants(f, index)}
+    assert wanted == {"crm/api.py", "crm/admin.py", "shop/api.py"}
+    assert {"get", "list_users"} <= facts[os.path.join(root, "crm", "cache.py")].unawaited_calls
+
+
+FPI201_LOOK_ALIKES = '''
+class Repo:
+    async def fetch(self, key):
+        return key
+
+
+class SyncRepo:
+    def fetch(self, key):
+        return key
+
+    def refresh(self):
+        self.fetch(1)
+
+
+def look_alikes(settings: dict):
+    settings.get("fetch")
+    fetch(4)
+    return [x.get(1) for x in settings.values()]
+'''
+
+
+def test_coroutine_method_look_alikes_stay_away_from_libcst():
+    """With the index, `self.fetch()` in a class whose `fetch` is sync and a bare `fetch()`
+    (no module-level `async def fetch`) do not send the file to libcst, although the module
+    defines `async def fetch` in another class: by names alone, FPI201 would want it. Any
+    other `.fetch()` would (its receiver may be a `Repo`)."""
+    path = os.path.join(FIXTURES, "fpi201_look_alikes.py")
+    facts = facts_of_source(FPI201_LOOK_ALIKES)
+    rule = all_rules()["FPI201"]
+    assert facts.self_calls == {"SyncRepo.fetch"} and facts.unawaited_names == {"fetch"}
+    assert facts.unawaited_methods == {"get", "values"} and facts.module_async_defs == set()
+    assert rule.wants(facts, None)  # without the index: the file's async def names
+    assert not rule.wants(facts, _own_index(FPI201_LOOK_ALIKES, path))
+    for call in ("other.fetch(", "Repo.fetch(Repo(), "):
+        variant = FPI201_LOOK_ALIKES.replace("settings.get(", call)
+        assert rule.wants(facts_of_source(variant), _own_index(variant, path)), call
 
 
 def test_a_class_of_the_linted_module_reaches_catalogue_names(tmp_path):

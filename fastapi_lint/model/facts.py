@@ -120,6 +120,18 @@ class FileFacts:
     #: `func=` (Depends, Security, add_task, BackgroundTask): `Depends(get_db())`,
     #: `add_task(func=send(x))` -> "get_db", "send".
     arg_calls: FrozenSet[str]
+    #: `unawaited_calls` whose callee is a bare name (`save(x)`).
+    unawaited_names: FrozenSet[str]
+    #: `unawaited_calls` whose callee is an attribute (`x.save()`), except `self_calls`.
+    unawaited_methods: FrozenSet[str]
+    #: "Class.method" for unawaited calls on a method's first parameter (`self.save()` in a
+    #: method of `Class`): in the innermost function (no lambda in between), which is defined
+    #: directly in the body of `Class` and is not `@staticmethod`. The engine resolves such a
+    #: receiver to that class or to nothing (`receiver_class`).
+    self_calls: FrozenSet[str]
+    #: Names of `async def`s of the module's own scope (its body, and `if`/`try`/`with`/loop
+    #: blocks in it): the only coroutine functions a bare name resolves to without an import.
+    module_async_defs: FrozenSet[str]
 
     def to_data(self) -> List[object]:
         return [sorted(v) if isinstance(v, frozenset) else v for v in (getattr(self, f.name) for f in fields(self))]
@@ -169,12 +181,16 @@ class OwnBody:
     """What a function's own body holds (not nested functions, lambdas or classes, nor its
     decorators, defaults and annotations): read by the project index in the same walk."""
 
-    __slots__ = ("calls", "yields", "nested")
+    __slots__ = ("calls", "yields", "nested", "owner", "receiver")
 
-    def __init__(self) -> None:
+    def __init__(self, owner: Optional[str] = None, receiver: Optional[str] = None) -> None:
         self.calls: List[ast.Call] = []
         self.yields = False
         self.nested = False
+        #: For a method defined directly in a class body: the class's name and the method's
+        #: first parameter (None for a `@staticmethod` or a method without parameters).
+        self.owner = owner
+        self.receiver = receiver
 
 
 def _received(args: ast.arguments) -> Optional[FrozenSet[str]]:
@@ -216,6 +232,10 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     route_params: List[tuple] = []  # (path parameters, the function's parameter names; None: aliased)
     add_route_params = False
     response_model_annotated = False
+    unawaited_names = set()
+    unawaited_methods = set()
+    self_calls = set()
+    methods: Dict[int, str] = {}  # id(def directly in a class body) -> the class's name
     awaited = set()
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
@@ -260,6 +280,14 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                         seen.add(method)
                 if id(node) not in awaited:
                     unawaited.add(name)
+                    func = node.func
+                    if type(func) is ast.Name:
+                        unawaited_names.add(name)
+                    elif own is not None and own.receiver is not None and type(func.value) is ast.Name \
+                            and func.value.id == own.receiver:
+                        self_calls.add(f"{own.owner}.{name}")
+                    else:
+                        unawaited_methods.add(name)
                 if flags & _IN_ASYNC:
                     async_calls.add(name)
                 if not flags & _IN_FUNCTION_SCOPE:
@@ -314,9 +342,15 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                     push((d, flags, None))
                 if node.returns is not None:
                     push((node.returns, flags | _IN_TYPE, None))
-                body = None
+                owner = methods.get(id(node))
+                receiver = None
+                if owner is not None and not any(type(d) is ast.Name and d.id == "staticmethod"
+                                                 for d in node.decorator_list):
+                    first = [*node.args.posonlyargs, *node.args.args][:1]
+                    receiver = first[0].arg if first else None
+                body = OwnBody(owner, receiver)
                 if bodies is not None:
-                    body = bodies[id(node)] = OwnBody()
+                    bodies[id(node)] = body
                 for stmt in node.body:
                     push((stmt, inner, body))
             else:
@@ -333,6 +367,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 if name is not None:
                     decorators.add(name)
             for stmt in node.body:  # a class body is a scope of its own, even in a function
+                if type(stmt) in _FUNCTIONS:
+                    methods[id(stmt)] = node.name
                 push((stmt, flags & ~_IN_FUNCTION_SCOPE, None))
             for field in ("bases", "keywords", "decorator_list", "type_params"):
                 for item in getattr(node, field, ()):
@@ -441,7 +477,23 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                      route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(scope_calls),
                      frozenset(type_string_names), frozenset(bound_values), frozenset(operators),
                      frozenset(class_defs), frozenset(function_defs), path_param_unreceived,
-                     response_model_annotated, frozenset(bindings), frozenset(arg_calls))
+                     response_model_annotated, frozenset(bindings), frozenset(arg_calls),
+                     frozenset(unawaited_names), frozenset(unawaited_methods), frozenset(self_calls),
+                     frozenset(_module_async_defs(tree.body)))
+
+
+def _module_async_defs(body: List[ast.stmt]) -> set:
+    found = set()
+    for stmt in body:
+        kind = type(stmt)
+        if kind is ast.AsyncFunctionDef:
+            found.add(stmt.name)
+        elif kind not in _FUNCTIONS and kind is not ast.ClassDef:
+            for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
+                inner = getattr(stmt, attr, None)
+                if inner:
+                    found |= _module_async_defs(inner)
+    return found
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:

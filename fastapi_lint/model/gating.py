@@ -206,3 +206,44 @@ def spellings(index, key: str, seeds_of, nameless: bool = True) -> FrozenSet[str
         return frozenset(names)
 
     return index.memo(("gating.spellings", key), compute)
+
+
+def _reexports(index) -> Dict[str, Tuple[str, ...]]:
+    """qualified name -> the names a module of the project binds it as at top level
+    (`pkg/__init__.py`: `from .svc import save as persist` -> "pkg.svc.save": ("pkg.persist",)):
+    what `ProjectIndex._reexport_of` follows backwards."""
+    out: Dict[str, list] = {}
+    for module, summary in index.modules.items():
+        for local, qual in summary.imports.items():
+            alias = f"{module}.{local}"
+            if alias != qual:
+                out.setdefault(qual, []).append(alias)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+#: Past this many names, `project_aliases` gives up (None: the caller must not narrow).
+ALIAS_LIMIT = 512
+
+
+def project_aliases(index, qualname: str) -> Optional[FrozenSet[str]]:
+    """`qualname` and every name that `ProjectIndex.function`, `class_qualname` and
+    `instance_class` may follow to it through re-exports: of the name itself (`pkg.Service`
+    for `pkg.services.Service`) or of a module above it (`pkg.svc.Service` with `from . import
+    services as svc` in `pkg/__init__.py`), to any depth. A superset: the index follows at
+    most five re-exports. None when there are more than `ALIAS_LIMIT` of them."""
+    reexports = index.memo("gating.reexports", lambda: _reexports(index))
+    found = {qualname}
+    todo = [qualname]
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        for i in range(2, len(parts) + 1):
+            rest = parts[i:]
+            for alias in reexports.get(".".join(parts[:i]), ()):
+                new = ".".join([alias, *rest])
+                if new not in found:
+                    if len(found) >= ALIAS_LIMIT:
+                        return None
+                    found.add(new)
+                    todo.append(new)
+    return frozenset(found)

@@ -142,11 +142,7 @@ class ProjectIndex:
             return None
         found = self.functions.get(qualname)
         if found is None:
-            parts = qualname.split(".")
-            for i in range(len(parts) - 1, 0, -1):
-                target = self._reexported(".".join(parts[: i + 1]))
-                if target is not None:
-                    return self.function(".".join([target] + parts[i + 1:]), depth + 1)
+            return self.function(self._reexport_of(qualname), depth + 1)
         return found
 
     def is_dependency(self, qualname: str) -> bool:
@@ -199,6 +195,17 @@ class ProjectIndex:
         self._chains[key] = chain
         return chain
 
+    def _reexport_of(self, qualname: str) -> Optional[str]:
+        """What `qualname` names when it, or a module above it, is a name a module of the
+        project imports: `pkg.Service` -> `pkg.services.Service` for `from .services import
+        Service` in `pkg/__init__.py`, `pkg.svc.Service` for `from . import services as svc`."""
+        parts = qualname.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            target = self._reexported(".".join(parts[: i + 1]))
+            if target is not None:
+                return ".".join([target] + parts[i + 1:])
+        return None
+
     def _reexported(self, qualname: str) -> Optional[str]:
         mod, _, name = qualname.rpartition(".")
         summary = self.modules.get(mod)
@@ -212,7 +219,7 @@ class ProjectIndex:
             return None
         if qualname in self.classes:
             return qualname
-        return self.class_qualname(self._reexported(qualname), depth + 1)
+        return self.class_qualname(self._reexport_of(qualname), depth + 1)
 
     def instance_class(self, qualname: Optional[str], depth: int = 0) -> Optional[str]:
         """The project class of a module-level instance (`from svc import service`), or None."""
@@ -220,7 +227,7 @@ class ProjectIndex:
             return None
         if qualname in self.instances:
             return self.class_qualname(self.instances[qualname])
-        return self.instance_class(self._reexported(qualname), depth + 1)
+        return self.instance_class(self._reexport_of(qualname), depth + 1)
 
     def method(self, class_qualname: str, name: str) -> Optional[FunctionSummary]:
         """`name` defined in the project class or, first found, in its project bases (MRO-ish, depth first)."""
