@@ -69,6 +69,48 @@ def test_project_findings_do_not_depend_on_the_gate(project, monkeypatch):
     assert sum(len(r.diagnostics) for r in gated.results) > 0
 
 
+def _project_keys(root, gated, monkeypatch):
+    settings = Settings(enabled=frozenset(all_rules()), root=root, jobs=1)
+    files = discover([root], settings).files
+    with monkeypatch.context() as patch:
+        if not gated:
+            real_gate = engine.gate
+            patch.setattr(engine, "gate", lambda rules, text, index=None, facts=None: real_gate(rules, text, index))
+            patch.setattr(engine, "_wanted", lambda rules, facts, index, **kw: True)
+        return {os.path.relpath(r.path, root): _key(r) for r in lint_paths(files, settings).results}
+
+
+@pytest.mark.parametrize("project", sorted(os.listdir(PROJECTS)))
+def test_each_project_finding_alone_does_not_depend_on_the_gate(project, tmp_path, monkeypatch):
+    """As `test_each_finding_alone_does_not_depend_on_the_gate`, in a copy of each project:
+    one file at a time keeps one top-level statement with findings and loses the others, so
+    a gate that lets a file through for the wrong reason shows (`Vault()` reaching an
+    inherited constructor, `self.load()` an inherited method)."""
+    import shutil
+
+    root = str(tmp_path / project)
+    shutil.copytree(os.path.join(PROJECTS, project), root)
+    found = _project_keys(root, True, monkeypatch)
+    for rel, (diagnostics, _) in sorted(found.items()):
+        path = os.path.join(root, rel)
+        with open(path, encoding="utf-8") as fh:
+            source = fh.read()
+        lines = source.splitlines(keepends=True)
+        spans = [s for s in _statement_spans(source) if any(s[0] <= d[0] <= s[1] for d in diagnostics)]
+        if len(spans) < 2:
+            continue  # the file as it is: test_project_findings_do_not_depend_on_the_gate
+        try:
+            for keep in spans:
+                drop = {ln for s in spans if s != keep for ln in range(s[0], s[1] + 1)}
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write("".join(line for i, line in enumerate(lines, 1) if i not in drop))
+                assert _project_keys(root, True, monkeypatch) == _project_keys(root, False, monkeypatch), \
+                    f"{rel}: keeping lines {keep[0]}-{keep[1]}"
+        finally:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(source)
+
+
 def test_gate_project_reports_every_marker():
     """projects/gates holds what only a careful gate lets through: relative imports inside a
     package named like a library (`from .requests import Request` in `starlette`), a library's
@@ -401,6 +443,18 @@ from sqlalchemy import text as sql_text
 def find(name):
     return sql_text(f"SELECT * FROM users WHERE name = '{name}'")  # error: FPI301
 ''',
+    "FPI301_statement_after_braces": '''
+def table_info(cur, name):
+    cur.execute("{} PRAGMA table_info({})".format("", name))  # error: FPI301
+''',
+    "FPI301_fstring_part": '''
+def tables(cur, prefix, name):
+    cur.execute(f"{prefix}SHOW TABLES LIKE '{name}'")  # error: FPI301
+''',
+    "FPI301_lowercase": '''
+def find(cur, name):
+    cur.execute(f"select * from users where name = '{name}'")  # error: FPI301
+''',
     "FPI301_format": '''
 def find(cur, name):
     cur.execute("SELECT * FROM users WHERE name = '{}'".format(name))  # error: FPI301
@@ -620,6 +674,11 @@ def index():
 def run(cur, name):
     cur.execute("SELECT * FROM users WHERE name = ?", (name,))
 ''',
+    "FPI301_not_sql": '''
+def run(cur, step):
+    """SELECT the step to run, WHERE the runner can find it."""
+    cur.execute(f"step-{step}")
+''',
     "FPI303": '''
 import os
 
@@ -644,9 +703,10 @@ def index(requests: dict):
 }
 
 
-@pytest.mark.parametrize("code", sorted(LOOK_ALIKES))
-def test_look_alikes_stay_away_from_libcst(code):
-    source = LOOK_ALIKES[code]
+@pytest.mark.parametrize("name", sorted(LOOK_ALIKES))
+def test_look_alikes_stay_away_from_libcst(name):
+    source = LOOK_ALIKES[name]
+    code = name.split("_")[0]
     facts = facts_of_source(source)
     assert not all_rules()[code].wants(facts, None)
     assert not [d for d in lint_source(source, "x.py", ALL).diagnostics if d.code == code]
@@ -669,7 +729,7 @@ def test_dependencies_only_the_index_knows_pass_the_gate():
     assert len(expected) == 2 and got == expected
 
 
-def test_coroutine_methods_need_a_receiver_of_their_class():
+def test_project_methods_need_a_receiver_of_their_class():
     """projects/gates/crm: `Repo.get` and `UserService.list_users` are project coroutines.
     Files that can reach a carrier of them (the class, a subclass, an instance, a re-export of
     any) pass FPI201's gate; `crm/cache.py` spells `.get(...)` and `.list_users()` on objects
@@ -682,6 +742,25 @@ def test_coroutine_methods_need_a_receiver_of_their_class():
     wanted = {os.path.relpath(p, root) for p, f in facts.items() if rule.wants(f, index)}
     assert wanted == {"crm/api.py", "crm/admin.py", "shop/api.py"}
     assert {"get", "list_users"} <= facts[os.path.join(root, "crm", "cache.py")].unawaited_calls
+    # FPI110 the same way: blocking methods, constructors (inherited ones too), instances
+    rule = all_rules()["FPI110"]
+    wanted = {os.path.relpath(p, root) for p, f in facts.items() if rule.wants(f, index)}
+    assert wanted == {"crm/handlers.py", "shop/api.py"}
+    assert {"get", "load"} <= facts[os.path.join(root, "crm", "tasks.py")].unawaited_methods
+
+
+def test_too_many_reexports_open_the_gate(monkeypatch):
+    """Past `ALIAS_LIMIT` names for one callee, `ProjectCallees` stops narrowing: a call that
+    spells the name passes, and findings stay the same."""
+    from fastapi_lint.model import gating
+
+    monkeypatch.setattr(gating, "ALIAS_LIMIT", 1)
+    root = os.path.join(PROJECTS, "gates")
+    settings = Settings(enabled=frozenset(all_rules()), root=root, jobs=1)
+    index, facts, _ = engine.scan(discover([root], settings).files, settings)
+    assert gating.project_aliases(index, "crm.services.UserService") is None
+    assert all_rules()["FPI201"].wants(facts[os.path.join(root, "crm", "cache.py")], index)
+    assert _project_keys(root, True, monkeypatch) == _project_keys(root, False, monkeypatch)
 
 
 FPI201_LOOK_ALIKES = '''

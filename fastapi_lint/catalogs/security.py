@@ -4,6 +4,28 @@ Qualified names as `ModuleContext.qualname` resolves them; origin prefixes as
 `ModuleContext.origin_of` spells them ("sqlite3.connect().cursor()").
 """
 
+import re
+
+#: SQL text starts with one of these statement words (after blanks, parentheses and holes)...
+SQL_STATEMENT_WORDS = (
+    "SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "CREATE", "DROP", "ALTER", "TRUNCATE", "REPLACE", "MERGE",
+    "UPSERT", "GRANT", "REVOKE", "PRAGMA", "SET", "SHOW", "EXPLAIN", "CALL", "EXEC", "BEGIN", "COPY", "VACUUM",
+    "ANALYZE", "COMMENT", "DECLARE", "LOCK", "REFRESH", "REINDEX", "LISTEN", "NOTIFY", "ATTACH", "DETACH", "USE",
+    "DESCRIBE",
+)
+#: ...or holds one of these clauses anywhere (case-insensitive both).
+SQL_CLAUSES = (
+    r"\bSELECT\b[\s\S]*\bFROM\b", r"\bINSERT\s+INTO\b", r"\bUPDATE\b[\s\S]*\bSET\b", r"\bDELETE\s+FROM\b",
+    r"\bWHERE\b", r"\bORDER\s+BY\b", r"\bGROUP\s+BY\b", r"\bVALUES\s*\(", r"\bJOIN\b",
+)
+#: The words SQL text can only get from the string literals of the module that builds it: a
+#: literal holding one (a statement word first on a line, after blanks, parentheses and
+#: braces; a clause's first word anywhere) is necessary for text that looks like SQL.
+SQL_WORDS = re.compile(
+    r"^[\s(){}]*(?:%s)\b|\b(?:%s)\b" % ("|".join(SQL_STATEMENT_WORDS),
+                                      "|".join(sorted({re.match(r"\\b(\w+)", c).group(1) for c in SQL_CLAUSES}))),
+    re.I | re.M)
+
 #: Methods whose first argument (or `query=`/`sql=`/...) is SQL text, whatever the receiver:
 #: the SQL keywords of the text decide, so `runner.execute(f"step-{n}")` is not SQL.
 SQL_SINK_METHODS = frozenset({

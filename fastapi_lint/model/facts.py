@@ -22,6 +22,7 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import Dict, FrozenSet, List, Optional
 
+from fastapi_lint.catalogs.security import SQL_WORDS
 from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
                                         path_parameters)
 
@@ -132,6 +133,9 @@ class FileFacts:
     #: Names of `async def`s of the module's own scope (its body, and `if`/`try`/`with`/loop
     #: blocks in it): the only coroutine functions a bare name resolves to without an import.
     module_async_defs: FrozenSet[str]
+    #: A string literal, other than a statement of its own (a docstring), holds an SQL word
+    #: (`catalogs.security.SQL_WORDS`): text built in this module can only look like SQL then.
+    sql_words: bool
 
     def to_data(self) -> List[object]:
         return [sorted(v) if isinstance(v, frozenset) else v for v in (getattr(self, f.name) for f in fields(self))]
@@ -236,6 +240,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     unawaited_methods = set()
     self_calls = set()
     methods: Dict[int, str] = {}  # id(def directly in a class body) -> the class's name
+    strings: List[str] = []
     awaited = set()
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
@@ -293,9 +298,13 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 if not flags & _IN_FUNCTION_SCOPE:
                     scope_calls.add(name)
         elif kind is ast.Constant:
-            if flags & _IN_TYPE and type(node.value) is str:
-                type_string_names.update(_IDENTIFIER.findall(node.value))
+            if type(node.value) is str:
+                strings.append(node.value)
+                if flags & _IN_TYPE:
+                    type_string_names.update(_IDENTIFIER.findall(node.value))
             continue
+        elif kind is ast.Expr and type(node.value) is ast.Constant:
+            continue  # a docstring: no value reaches anything
         elif kind is ast.keyword:
             if node.arg:
                 names.add(node.arg)
@@ -479,7 +488,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                      frozenset(class_defs), frozenset(function_defs), path_param_unreceived,
                      response_model_annotated, frozenset(bindings), frozenset(arg_calls),
                      frozenset(unawaited_names), frozenset(unawaited_methods), frozenset(self_calls),
-                     frozenset(_module_async_defs(tree.body)))
+                     frozenset(_module_async_defs(tree.body)), bool(SQL_WORDS.search("\n".join(strings))))
 
 
 def _module_async_defs(body: List[ast.stmt]) -> set:

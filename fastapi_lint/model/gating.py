@@ -247,3 +247,130 @@ def project_aliases(index, qualname: str) -> Optional[FrozenSet[str]]:
                     found.add(new)
                     todo.append(new)
     return frozenset(found)
+
+
+class ProjectCallees:
+    """Which of some project functions and methods (`targets`, qualified names of the index's
+    functions) a file's calls can reach: built once per index and rule (`of`).
+
+    The rules find a project callee in three ways, each starting from a name of the file:
+
+    - by qualified name (`ProjectIndex.function`/`project_function`, re-exports followed): an
+      import reaches the function, or for `Repo.load(x)` its class, or for `db.load()` a
+      module-level instance of it; `Repo()` reaches `Repo.__init__`. A call spells the last
+      part of one of those names (`functions_met`);
+    - by the receiver's class (`receiver_class`, `call_origin`): a constructor call, an
+      annotation or an assignment names the class, or an instance, through an import or as a
+      class of the module; the call spells the method (`methods_met`);
+    - `self.load()` in a method of a class: that class (`self_calls_met`).
+
+    With `inherited`, a method is looked up through project bases (`ProjectIndex.method`), so
+    every project subclass of a defining class carries it too. Calls by a bare name to a
+    function of the file itself are the caller's to test (the facts know its own defs)."""
+
+    def __init__(self, index, targets: Iterable[str], inherited: bool) -> None:
+        self.index = index
+        self.inherited = inherited
+        functions: Set[str] = set()
+        defining: Dict[str, Set[str]] = {}  # method name -> classes that define it as a target
+        for q in targets:
+            owner, _, name = q.rpartition(".")
+            if owner in index.classes:
+                defining.setdefault(name, set()).add(owner)
+            else:
+                functions.add(q)
+        self._defining = defining
+        self._children: Optional[Dict[str, Set[str]]] = None
+        if "__init__" in defining:  # `Repo()` calls `Repo.__init__` (or an inherited one)
+            functions |= {c for c in self._carriers("__init__") if c in index.classes}
+        #: spelled name -> the qualified names a call spelling it must meet. A call may spell
+        #: the name a function is re-exported as (`from shop import persist` for `shop.svc.save`).
+        self._functions: Dict[str, Set[str]] = {}
+        #: a function with too many re-exports to list: any call may reach it
+        self._any_function = False
+        for q in functions:
+            found = project_aliases(index, q)
+            if found is None:
+                self._any_function = True
+                break
+            for alias in found:
+                self._functions.setdefault(last_part(alias), set()).add(alias)
+        #: classes of files without a module name: the merged index may hold another such
+        #: file's class of the same name, so what the file's own class carries is unknown
+        self._nameless = frozenset(c for c in index.classes if "." not in c)
+        self._compiled: Dict[Tuple[str, str], object] = {}
+
+    @classmethod
+    def of(cls, index, key: str, targets, inherited: bool) -> "ProjectCallees":
+        """Memoised on the index under `key`; `targets(index)` gives the qualified names."""
+        return index.memo(("gating.callees", key), lambda: cls(index, targets(index), inherited))
+
+    def functions_met(self, facts: FileFacts, spelled: AbstractSet[str]) -> bool:
+        if self._any_function and spelled:
+            return True
+        return any(self._compile("function", name).met(facts) for name in spelled.intersection(self._functions))
+
+    def methods_met(self, facts: FileFacts, spelled: AbstractSet[str]) -> bool:
+        names = spelled.intersection(self._defining)
+        if names and not self._nameless.isdisjoint(facts.class_defs):
+            return True
+        for name in names:
+            reach = self._compile("method", name)
+            if reach is None or reach.met(facts):
+                return True
+        return False
+
+    def self_calls_met(self, facts: FileFacts) -> bool:
+        for call in facts.self_calls:
+            owner, _, name = call.rpartition(".")
+            if name in self._defining and (owner in self._nameless or owner in self._compile("self", name)):
+                return True
+        return False
+
+    def _compile(self, kind: str, name: str):
+        key = (kind, name)
+        if key not in self._compiled:
+            if kind == "function":
+                found = QualNames(self._functions[name])
+            elif kind == "self":
+                found = frozenset(last_part(c) for c in self._carriers(name) if c in self.index.classes)
+            else:
+                found = QualNames(set(), local_classes=True)
+                aliases: Set[str] = set()
+                for target in self._carriers(name):
+                    more = project_aliases(self.index, target)
+                    if more is None:
+                        found = None
+                        break
+                    aliases |= more
+                else:
+                    found = QualNames(aliases, local_classes=True)
+            self._compiled[key] = found
+        return self._compiled[key]
+
+    def _carriers(self, method: str) -> Set[str]:
+        """The classes a receiver may be of for `method` to resolve to a target (the defining
+        classes, and with `inherited` their project subclasses), and module-level instances
+        of those."""
+        classes = set(self._defining[method])
+        if self.inherited:
+            children = self._subclasses()
+            todo = list(classes)
+            while todo:
+                for child in children.get(todo.pop(), ()):
+                    if child not in classes:
+                        classes.add(child)
+                        todo.append(child)
+        index = self.index
+        return classes | {q for q, built in index.instances.items() if index.class_qualname(built) in classes}
+
+    def _subclasses(self) -> Dict[str, Set[str]]:
+        if self._children is None:
+            children: Dict[str, Set[str]] = {}
+            for name, bases in self.index.classes.items():
+                for base in bases:
+                    found = self.index.class_qualname(base)
+                    if found is not None:
+                        children.setdefault(found, set()).add(name)
+            self._children = children
+        return self._children

@@ -149,15 +149,21 @@ class ProjectIndex:
         return qualname in self.dependencies
 
     def project_function(self, qualname: Optional[str]) -> Optional[FunctionSummary]:
-        """`function()` that also sees constructors (`pkg.Repo` -> `pkg.Repo.__init__`) and
-        methods of module-level instances (`pkg.db.db.connect` with `db = Database()`)."""
+        """`function()` that also sees constructors (`pkg.Repo` -> `pkg.Repo.__init__`, an
+        inherited one too), methods inherited from project bases (`pkg.Admin.load` defined in
+        `pkg.Repo`) and methods of module-level instances (`pkg.db.db.connect` with
+        `db = Database()`)."""
         if not qualname:
             return None
         found = self.function(qualname)
         if found is None:
             found = self.function(f"{qualname}.__init__")
+        if found is None and self.class_qualname(qualname) is not None:
+            found = self.method(qualname, "__init__")
         if found is None:
             owner, _, attr = qualname.rpartition(".")
+            if self.class_qualname(owner) is not None:
+                return self.method(owner, attr)
             mod, _, name = owner.rpartition(".")
             summary = self.modules.get(mod)
             if summary is not None and name in summary.instances:

@@ -10,7 +10,8 @@ from fastapi_lint.catalogs.blocking import (ANY, BLOCKING_SLEEP, CALLABLE_FACTOR
                                             match_blocking, offload_spec)
 from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import function_awaits
-from fastapi_lint.model.gating import Callees, function_callees, last_part, origin_qualnames, spellings
+from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, last_part, origin_qualnames,
+                                       spellings)
 from fastapi_lint.model.index import project_index_for
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 
@@ -648,13 +649,17 @@ class BlockingCallInHelper(_OnRequestPath):
     requires = ("async",)
 
     @staticmethod
-    def _blocking_helpers(index):
+    def _blocking_targets(index):
+        """The sync project functions and methods that reach a blocking call."""
+        return index.memo("FPI110.targets", lambda: [
+            q for q, f in index.functions.items() if not f.is_async and index.blocking_chain(q)])
+
+    @classmethod
+    def _blocking_helpers(cls, index):
         """Names of the sync project functions that reach a blocking call (their class's name
         for a constructor that blocks)."""
         names = set()
-        for q, f in index.functions.items():
-            if f.is_async or not index.blocking_chain(q):
-                continue
+        for q in cls._blocking_targets(index):
             owner, _, name = q.rpartition(".")
             names.add(owner.rpartition(".")[2] if name == "__init__" else name)
         return names
@@ -667,13 +672,19 @@ class BlockingCallInHelper(_OnRequestPath):
 
     @classmethod
     def wants(cls, facts, index):
-        """A call in async context, not awaited, whose name (or a name bound to it) is one by
-        which a blocking sync project function can be called (`index_tokens`). Without an
-        index, the rule only knows this file's functions: any such call."""
+        """A call in async context, not awaited, that can reach a blocking sync project
+        function (`project_targets`): by a bare name, a def of the file that is one; else
+        (`ProjectCallees`, methods looked up in their own class only, as `blocking_chain`
+        does) through an import, a receiver of the method's class or `self` in it. Without
+        an index, the rule only knows this file's functions: any such call."""
         calls = async_unawaited(facts)
         if index is None or not calls:
             return bool(calls)
-        return not cls.index_tokens(index).isdisjoint(spelled(facts, calls))
+        if not cls.index_tokens(index).isdisjoint(calls & facts.unawaited_names & facts.function_defs):
+            return True
+        reach = ProjectCallees.of(index, "FPI110", cls._blocking_targets, inherited=True)
+        return (reach.functions_met(facts, spelled(facts, calls))
+                or reach.methods_met(facts, facts.unawaited_methods & calls) or reach.self_calls_met(facts))
 
     docs = """
     ## What it does

@@ -9,7 +9,7 @@ from `catalogs/asyncio.py` (FPI202).
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -17,8 +17,8 @@ from fastapi_lint.catalogs import asyncio as catalog
 from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import DEPENDS, keyword, positional, string_value
 from fastapi_lint.model.flow import enclosing_class, function_assignments, local_classes, module_assignments
-from fastapi_lint.model.gating import (Callees, QualNames, function_callees, import_aliased, last_part,
-                                       origin_qualnames, project_aliases, qualnames, spellings)
+from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, import_aliased, origin_qualnames,
+                                       qualnames, spellings)
 from fastapi_lint.model.imports import decorator_callee, dotted_name
 from fastapi_lint.model.index import FunctionSummary, ProjectIndex, project_index_for
 from fastapi_lint.registry import FixSpec, Rule, hint, register
@@ -261,124 +261,24 @@ def project_coroutine_names(facts, index) -> frozenset:
     return facts.async_defs | spellings(index, "coroutines", lambda i: i.coroutine_names(), nameless=False)
 
 
-class ProjectCoroutines:
-    """Which of the project's coroutine functions a file's calls can reach: FPI201's gate,
-    built once per index (`of(index)`).
+def _coroutine_targets(index: ProjectIndex) -> List[str]:
+    return [q for q, f in index.functions.items() if f.facts.get("coroutine")]
 
-    `project_function` finds a callee two ways. By qualified name (`ProjectIndex.function`,
-    re-exports followed): the file reaches the function, or for `Service.get(obj)` its class,
-    through an import (or defines it: then its name is in `async_defs`). Or, for `x.get()`, by
-    the receiver's class (`receiver_class`): `self`/`cls` in a class of the file, a constructor
-    call, an origin (an annotation, `x = Service()`) or a module-level instance. Each starts
-    from a name of the file that resolves, by import or as a class of the module, to a project
-    class whose method lookup (`ProjectIndex.method`, through project bases) finds the
-    coroutine, or to an instance of one. So a method named `get` is reachable only from a file
-    that can meet a *carrier* of it: a class that defines it, any project subclass of one
-    (a class of the file counts: `local_classes`), an instance of any of those, or a name any
-    of them is re-exported as. On a project whose services all have an `async def get`, a
-    `dict.get(...)` alone no longer sends a file to libcst."""
 
-    def __init__(self, index: ProjectIndex) -> None:
-        self.index = index
-        functions: List[str] = []
-        defining: Dict[str, Set[str]] = {}  # method name -> classes that define it as a coroutine
-        for q, f in index.functions.items():
-            if f.facts.get("coroutine"):
-                owner, _, name = q.rpartition(".")
-                if owner in index.classes:
-                    defining.setdefault(name, set()).add(owner)
-                else:
-                    functions.append(q)
-        #: spelled name -> the qualified names a call spelling it must meet (None: too many
-        #: re-exports to list, any call spelling it passes). A call may spell the name a
-        #: function is re-exported as (`from shop import persist` for `shop.svc.save`).
-        self._functions: Dict[str, Optional[Set[str]]] = {}
-        for q in functions:
-            found = project_aliases(index, q)
-            if found is None:  # the names it may be re-exported as, by last part only
-                for name in spellings(index, "coroutines", lambda i: i.coroutine_names(), nameless=False):
-                    self._functions[name] = None
-                continue
-            for alias in found:
-                known = self._functions.setdefault(last_part(alias), set())
-                if known is not None:
-                    known.add(alias)
-        self._defining = defining
-        self._compiled: Dict[Tuple[Optional[bool], str], Optional[object]] = {}
-        self._children: Optional[Dict[str, Set[str]]] = None
-
-    @classmethod
-    def of(cls, index: ProjectIndex) -> "ProjectCoroutines":
-        return index.memo("coroutines.reach", lambda: cls(index))
-
-    def _subclasses(self) -> Dict[str, Set[str]]:
-        if self._children is None:
-            children: Dict[str, Set[str]] = {}
-            for name, bases in self.index.classes.items():
-                for base in bases:
-                    found = self.index.class_qualname(base)
-                    if found is not None:
-                        children.setdefault(found, set()).add(name)
-            self._children = children
-        return self._children
-
-    def _carriers(self, method: str) -> Set[str]:
-        children = self._subclasses()
-        classes = set(self._defining[method])
-        todo = list(classes)
-        while todo:
-            for child in children.get(todo.pop(), ()):
-                if child not in classes:
-                    classes.add(child)
-                    todo.append(child)
-        instances = {q for q, built in self.index.instances.items() if self.index.class_qualname(built) in classes}
-        return classes | instances
-
-    def _reach(self, method: bool, name: str):
-        """QualNames of what a call spelling `name` must meet (None: too many to say: any file
-        spelling the name passes)."""
-        key = (method, name)
-        if key not in self._compiled:
-            if method:
-                spelled: Optional[Set[str]] = set()
-                for target in self._carriers(name):
-                    found = project_aliases(self.index, target)
-                    if found is None:
-                        spelled = None
-                        break
-                    spelled |= found
-            else:
-                spelled = self._functions[name]
-            self._compiled[key] = None if spelled is None else QualNames(spelled, local_classes=method)
-        return self._compiled[key]
-
-    def met(self, facts) -> bool:
-        calls = facts.unawaited_calls
-        if not calls:
-            return False
-        if not facts.unawaited_names.isdisjoint(facts.module_async_defs):
-            return True  # `save(x)` in the module that defines `async def save`
-        for name in _with_aliases(facts, calls).intersection(self._functions):
-            reach = self._reach(False, name)
-            if reach is None or reach.met(facts):
-                return True
-        for name in facts.unawaited_methods.intersection(self._defining):
-            reach = self._reach(True, name)
-            if reach is None or reach.met(facts):
-                return True
-        for call in facts.self_calls:
-            owner, _, name = call.rpartition(".")
-            if name in self._defining and owner in self._carrier_names(name):
-                return True
+def may_call_project_coroutine(facts, index: ProjectIndex) -> bool:
+    """FPI201's gate with the index: a bare call of a module-level `async def` of the file, or
+    a call that can reach a project coroutine (`ProjectCallees`: by an import, through a
+    receiver of a class that carries the method, or `self` in such a class). On a project
+    whose services all have an `async def get`, a `dict.get(...)` alone no longer sends a
+    file to libcst."""
+    calls = facts.unawaited_calls
+    if not calls:
         return False
-
-    def _carrier_names(self, method: str) -> FrozenSet[str]:
-        """Last parts of the classes whose method lookup can find the coroutine `method`: a
-        `self.method()` in a method of one of them (a class of the file) may call it."""
-        key = (None, method)
-        if key not in self._compiled:
-            self._compiled[key] = frozenset(last_part(c) for c in self._carriers(method) if c in self.index.classes)
-        return self._compiled[key]
+    if not facts.unawaited_names.isdisjoint(facts.module_async_defs):
+        return True
+    reach = ProjectCallees.of(index, "coroutines", _coroutine_targets, inherited=True)
+    return (reach.functions_met(facts, _with_aliases(facts, calls))
+            or reach.methods_met(facts, facts.unawaited_methods) or reach.self_calls_met(facts))
 
 
 def _function_names(index: ProjectIndex):
@@ -646,11 +546,11 @@ class CoroutineNotAwaited(_NotAwaited):
     @classmethod
     def wants(cls, facts, index):
         """A call, not awaited, by the name of a coroutine function of this file, or (with the
-        index) one that can reach a project coroutine: see `ProjectCoroutines`."""
+        index) one that can reach a project coroutine: see `may_call_project_coroutine`."""
         if index is None:
             calls = facts.unawaited_calls
             return not facts.async_defs.isdisjoint(_with_aliases(facts, calls))
-        return ProjectCoroutines.of(index).met(facts)
+        return may_call_project_coroutine(facts, index)
     docs = """
     ## What it does
     Reports calls to the project's own `async def` functions and async methods whose coroutine

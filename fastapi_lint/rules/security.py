@@ -14,13 +14,8 @@ from fastapi_lint.model.gates import calls_any, may_register_routes, names_any, 
 from fastapi_lint.model.taint import PATH_SEGMENT_PARAMETER, Unknown, literal_value
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 
-_SQL_START = re.compile(
-    r"^[\s(]*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|DROP|ALTER|TRUNCATE|REPLACE|MERGE|UPSERT|GRANT|REVOKE|"
-    r"PRAGMA|SET|SHOW|EXPLAIN|CALL|EXEC|BEGIN|COPY|VACUUM|ANALYZE|COMMENT|DECLARE|LOCK|REFRESH|REINDEX|"
-    r"LISTEN|NOTIFY|ATTACH|DETACH|USE|DESCRIBE)\b", re.I)
-_SQL_CLAUSE = re.compile(
-    r"\bSELECT\b[\s\S]*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\b[\s\S]*\bSET\b|\bDELETE\s+FROM\b|\bWHERE\b|"
-    r"\bORDER\s+BY\b|\bGROUP\s+BY\b|\bVALUES\s*\(|\bJOIN\b", re.I)
+_SQL_START = re.compile(r"^[\s(]*(%s)\b" % "|".join(cat.SQL_STATEMENT_WORDS), re.I)
+_SQL_CLAUSE = re.compile("|".join(cat.SQL_CLAUSES), re.I)
 
 
 def looks_like_sql(text: str) -> bool:
@@ -97,9 +92,10 @@ class SqlBuiltFromStrings(Rule):
     @classmethod
     def wants(cls, facts, index):
         """A sink: a call spelled with a sink method's name (`x.execute(...)`) or resolving to a
-        sink function (`text`, `read_sql`); and a string built from parts (taint `builds`)."""
-        return (not facts.calls.isdisjoint(cat.SQL_SINK_METHODS) or calls_any(facts, _SQL_SINK_FUNCTIONS)) \
-            and _builds_strings(facts)
+        sink function (`text`, `read_sql`); a string built from parts (taint `builds`); and a
+        string literal with an SQL word (`looks_like_sql` reads the literal text)."""
+        return facts.sql_words and _builds_strings(facts) \
+            and (not facts.calls.isdisjoint(cat.SQL_SINK_METHODS) or calls_any(facts, _SQL_SINK_FUNCTIONS))
 
     docs = """
     ## What it does
