@@ -223,29 +223,35 @@ def _reexports(index) -> Dict[str, Tuple[str, ...]]:
 
 #: Past this many names, `project_aliases` gives up (None: the caller must not narrow).
 ALIAS_LIMIT = 512
+#: `ProjectIndex` follows a chain of at most this many re-exports (its `depth > 5` cut-offs);
+#: a package that imports itself (`from pkg import sub as alias` in `pkg/sub/x.py`) makes
+#: endless chains otherwise.
+REEXPORT_DEPTH = 6
 
 
 def project_aliases(index, qualname: str) -> Optional[FrozenSet[str]]:
     """`qualname` and every name that `ProjectIndex.function`, `class_qualname` and
     `instance_class` may follow to it through re-exports: of the name itself (`pkg.Service`
     for `pkg.services.Service`) or of a module above it (`pkg.svc.Service` with `from . import
-    services as svc` in `pkg/__init__.py`), to any depth. A superset: the index follows at
-    most five re-exports. None when there are more than `ALIAS_LIMIT` of them."""
+    services as svc` in `pkg/__init__.py`), through up to `REEXPORT_DEPTH` of them. None when
+    there are more than `ALIAS_LIMIT` names."""
     reexports = index.memo("gating.reexports", lambda: _reexports(index))
     found = {qualname}
-    todo = [qualname]
-    while todo:
-        name = todo.pop()
-        parts = name.split(".")
-        for i in range(2, len(parts) + 1):
-            rest = parts[i:]
-            for alias in reexports.get(".".join(parts[:i]), ()):
-                new = ".".join([alias, *rest])
-                if new not in found:
-                    if len(found) >= ALIAS_LIMIT:
-                        return None
-                    found.add(new)
-                    todo.append(new)
+    level = [qualname]
+    for _ in range(REEXPORT_DEPTH):
+        following = []
+        for name in level:
+            parts = name.split(".")
+            for i in range(2, len(parts) + 1):
+                rest = parts[i:]
+                for alias in reexports.get(".".join(parts[:i]), ()):
+                    new = ".".join([alias, *rest])
+                    if new not in found:
+                        if len(found) >= ALIAS_LIMIT:
+                            return None
+                        found.add(new)
+                        following.append(new)
+        level = following
     return frozenset(found)
 
 
@@ -295,9 +301,12 @@ class ProjectCallees:
                 break
             for alias in found:
                 self._functions.setdefault(last_part(alias), set()).add(alias)
-        #: classes of files without a module name: the merged index may hold another such
-        #: file's class of the same name, so what the file's own class carries is unknown
-        self._nameless = frozenset(c for c in index.classes if "." not in c)
+        #: classes whose own file may see another definition than the merged index holds
+        #: (`ProjectIndex.ambiguous`), and their subclasses: what they carry is unknown
+        ambiguous = {c for q in index.ambiguous for c in (q, q.rpartition(".")[0]) if c in index.classes}
+        if ambiguous:
+            ambiguous |= self._closure(ambiguous)
+        self._ambiguous = frozenset(last_part(q) for q in ambiguous)
         self._compiled: Dict[Tuple[str, str], object] = {}
 
     @classmethod
@@ -310,9 +319,11 @@ class ProjectCallees:
             return True
         return any(self._compile("function", name).met(facts) for name in spelled.intersection(self._functions))
 
-    def methods_met(self, facts: FileFacts, spelled: AbstractSet[str]) -> bool:
+    def methods_met(self, facts: FileFacts, spelled: AbstractSet[str], local_defs: AbstractSet[str]) -> bool:
+        """`local_defs`: names of the file's own defs that may be targets (for an ambiguous
+        class of the file, whose methods the merged index may not show)."""
         names = spelled.intersection(self._defining)
-        if names and not self._nameless.isdisjoint(facts.class_defs):
+        if not self._ambiguous.isdisjoint(facts.class_defs) and (names or not spelled.isdisjoint(local_defs)):
             return True
         for name in names:
             reach = self._compile("method", name)
@@ -320,10 +331,13 @@ class ProjectCallees:
                 return True
         return False
 
-    def self_calls_met(self, facts: FileFacts) -> bool:
+    def self_calls_met(self, facts: FileFacts, local_defs: AbstractSet[str]) -> bool:
         for call in facts.self_calls:
             owner, _, name = call.rpartition(".")
-            if name in self._defining and (owner in self._nameless or owner in self._compile("self", name)):
+            if owner in self._ambiguous:
+                if name in self._defining or name in local_defs:
+                    return True
+            elif name in self._defining and owner in self._compile("self", name):
                 return True
         return False
 
@@ -352,17 +366,21 @@ class ProjectCallees:
         """The classes a receiver may be of for `method` to resolve to a target (the defining
         classes, and with `inherited` their project subclasses), and module-level instances
         of those."""
-        classes = set(self._defining[method])
-        if self.inherited:
-            children = self._subclasses()
-            todo = list(classes)
-            while todo:
-                for child in children.get(todo.pop(), ()):
-                    if child not in classes:
-                        classes.add(child)
-                        todo.append(child)
+        classes = self._closure(self._defining[method]) if self.inherited else set(self._defining[method])
         index = self.index
         return classes | {q for q, built in index.instances.items() if index.class_qualname(built) in classes}
+
+    def _closure(self, classes: Iterable[str]) -> Set[str]:
+        """`classes` and their project subclasses."""
+        children = self._subclasses()
+        found = set(classes)
+        todo = list(found)
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found
 
     def _subclasses(self) -> Dict[str, Set[str]]:
         if self._children is None:

@@ -92,12 +92,23 @@ class ProjectIndex:
         self._memo: Dict[object, object] = {}
         self.classes: Dict[str, List[str]] = {}
         self.instances: Dict[str, str] = {}
+        #: Qualified names of functions and classes of files without a module name (they
+        #: carry no prefix) that another file's summary also defines: the merged index keeps
+        #: one of them, while a rule on such a file sees its own (`project_index_for`).
+        self.ambiguous: Set[str] = set()
+        self._nameless: Set[str] = set()
         for s in summaries:
             self.add(s)
 
     def add(self, summary: ModuleSummary) -> None:
         if summary.module:
             self.modules[summary.module] = summary
+        for defined, known in ((summary.functions, self.functions), (summary.classes, self.classes)):
+            if summary.module is None:
+                self._nameless.update(defined)
+            for q in defined:
+                if q in known and (summary.module is None or q in self._nameless):
+                    self.ambiguous.add(q)
         self.functions.update(summary.functions)
         self.dependencies |= summary.dependencies
         self.depends_aliases |= summary.depends_aliases

@@ -684,7 +684,8 @@ class BlockingCallInHelper(_OnRequestPath):
             return True
         reach = ProjectCallees.of(index, "FPI110", cls._blocking_targets, inherited=True)
         return (reach.functions_met(facts, spelled(facts, calls))
-                or reach.methods_met(facts, facts.unawaited_methods & calls) or reach.self_calls_met(facts))
+                or reach.methods_met(facts, facts.unawaited_methods & calls, facts.function_defs)
+                or reach.self_calls_met(facts, facts.function_defs))
 
     docs = """
     ## What it does

@@ -278,7 +278,8 @@ def may_call_project_coroutine(facts, index: ProjectIndex) -> bool:
         return True
     reach = ProjectCallees.of(index, "coroutines", _coroutine_targets, inherited=True)
     return (reach.functions_met(facts, _with_aliases(facts, calls))
-            or reach.methods_met(facts, facts.unawaited_methods) or reach.self_calls_met(facts))
+            or reach.methods_met(facts, facts.unawaited_methods, facts.async_defs)
+            or reach.self_calls_met(facts, facts.async_defs))
 
 
 def _function_names(index: ProjectIndex):
@@ -540,8 +541,10 @@ class CoroutineNotAwaited(_NotAwaited):
     @classmethod
     def index_tokens(cls, index):
         """A file can only call a project coroutine function by one of their names (or one
-        they are re-exported as: `ProjectIndex.function` follows re-exports)."""
-        return spellings(index, "coroutines", lambda i: i.coroutine_names(), nameless=False)
+        they are re-exported as: `ProjectIndex.function` follows re-exports), or, in a file
+        without a module name, by the name of one of its own functions (the merged index may
+        hold another such file's function of the same qualified name)."""
+        return spellings(index, "coroutines+nameless", lambda i: i.coroutine_names())
 
     @classmethod
     def wants(cls, facts, index):
