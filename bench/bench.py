@@ -21,6 +21,7 @@ Configurations:
   bandit                  `bandit -r -q`
   semgrep                 one local rule (time.sleep inside async def), when installed
 
+fastapi-lint's own modules are byte-compiled first (as `pip install` does for every tool).
 Tools are looked up on PATH, then in --tools-bin. The tree is modified only by the
 `touched` run (a comment appended to one file, restored at the end) and by
 fastapi-lint's `.fastapi_lint_cache/` under the working directory, which is the tree.
@@ -258,6 +259,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     extra = args.tools_bin + [os.path.dirname(python)]
     skip = [s.strip() for s in args.skip.split(",") if s.strip()]
     base = [fl, "check", "--exit-zero", "-q"]
+    # Byte-compile fastapi-lint's own modules, as `pip install` does; an editable install
+    # under PYTHONDONTWRITEBYTECODE=1 would otherwise compile them in every timed run (about
+    # 70 ms), which the other tools, installed from wheels, never pay.
+    tool_python = os.path.join(os.path.dirname(fl), "python") if os.path.dirname(fl) else python
+    subprocess.run([tool_python if os.path.exists(tool_python) else python, "-c",
+                    "import compileall, os, fastapi_lint; "
+                    "compileall.compile_dir(os.path.dirname(fastapi_lint.__file__), quiet=1)"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     touched = _touch_target(files)
     original = open(touched, "rb").read() if touched else b""

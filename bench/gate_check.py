@@ -54,8 +54,9 @@ def main(argv=None) -> int:
         files = discover([root], settings).files
         gated, gated_errors, gated_parsed, gated_s = _run(files, settings, True)
         open_, open_errors, open_parsed, open_s = _run(files, settings, False)
-        print(f"{root}: {len(files)} files; libcst parsed {gated_parsed} with the facts gate, {open_parsed} without; "
-              f"{gated_s:.2f} s vs {open_s:.2f} s; {len(gated)} findings")
+        parsed = (f"libcst parsed {gated_parsed} with the facts gate, {open_parsed} without" if args.jobs == 1
+                  else "parse counts need --jobs 1 (workers parse in other processes)")
+        print(f"{root}: {len(files)} files; {parsed}; {gated_s:.2f} s vs {open_s:.2f} s; {len(gated)} findings")
         for label, extra in (("only with the gate", gated - open_), ("only without the gate", open_ - gated)):
             for f in sorted(extra):
                 print(f"  {label}: {f[0]}:{f[1]}:{f[2]}: {f[3]} {f[4]}")
