@@ -32,6 +32,8 @@ class _Ignore:
     spec: pathspec.PathSpec
     #: every pattern of the spec in one regex (a fast "no pattern matches"), or None
     any_pattern: "Optional[re.Pattern[str]]" = None
+    #: the absolute base folder with a trailing separator: the paths the file can ignore
+    prefix: str = ""
 
 
 @dataclass
@@ -46,9 +48,14 @@ def _matches(patterns: Sequence[str], path: str, root: str) -> bool:
     absolute) or any one of its components."""
     if not patterns:
         return False
+    return _matches_at(patterns, relpath_under(path, root), os.path.abspath(path))
+
+
+def _matches_at(patterns: Sequence[str], rel: str, abs_path: str) -> bool:
+    """`_matches` for a path already made relative to the root (`relpath_under`) and absolute."""
     whole, component, below = _compiled(tuple(patterns))
-    rel = relpath_under(path, root).replace(os.sep, "/")
-    if whole.match(rel) or whole.match(os.path.abspath(path).replace(os.sep, "/")):
+    rel = rel.replace(os.sep, "/")
+    if whole.match(rel) or whole.match(abs_path.replace(os.sep, "/")):
         return True
     if component is not None:
         # Components below the project root only: a project under /srv/build/ is not "build".
@@ -86,7 +93,7 @@ def _load_gitignore(directory: str) -> Optional[_Ignore]:
     except OSError:
         return None
     spec = _gitignore_spec(lines)
-    return _Ignore(directory, spec, _any_pattern(spec))
+    return _Ignore(directory, spec, _any_pattern(spec), os.path.abspath(directory).rstrip(os.sep) + os.sep)
 
 
 def _any_pattern(spec: pathspec.PathSpec) -> "Optional[re.Pattern[str]]":
@@ -108,11 +115,12 @@ def _any_pattern(spec: pathspec.PathSpec) -> "Optional[re.Pattern[str]]":
         return None
 
 
-def _git_ignored(ignores: List[_Ignore], path: str, is_dir: bool) -> bool:
+def _git_ignored(ignores: List[_Ignore], path: str, is_dir: bool, abs_path: Optional[str] = None) -> bool:
+    abs_path = abs_path or os.path.abspath(path)
     for ig in ignores:
-        rel = os.path.relpath(path, ig.base).replace(os.sep, "/")
-        if rel.startswith(".."):
-            continue
+        if not abs_path.startswith(ig.prefix):
+            continue  # not below the folder of this .gitignore
+        rel = abs_path[len(ig.prefix):].replace(os.sep, "/")
         rel += "/" if is_dir else ""
         if ig.any_pattern is not None and not ig.any_pattern.search(rel):
             continue  # no pattern of this file matches: it cannot ignore the path
@@ -202,13 +210,15 @@ def _own_gitignore(path: str) -> List[_Ignore]:
 def _walk(top: str, patterns: Tuple[str, ...], root: str, ignores: List[_Ignore], settings: Settings,
           found: Discovered) -> Iterator[str]:
     visited = set()
+    root_abs = os.path.abspath(root)
+    root_prefix = root_abs.rstrip(os.sep) + os.sep
 
-    def walk(directory: str, ignores: List[_Ignore]) -> Iterator[str]:
+    def walk(directory: str, ignores: List[_Ignore], directory_abs: str) -> Iterator[str]:
         try:
-            real = os.path.realpath(directory)
-            if real in visited:
+            st = os.stat(directory)  # (device, inode): a symlink back up the tree is seen twice
+            if (st.st_dev, st.st_ino) in visited:
                 return
-            visited.add(real)
+            visited.add((st.st_dev, st.st_ino))
             if settings.respect_gitignore:
                 own = _load_gitignore(directory)
                 if own:
@@ -219,6 +229,8 @@ def _walk(top: str, patterns: Tuple[str, ...], root: str, ignores: List[_Ignore]
             return
         for entry in entries:
             path = entry.path
+            abs_path = os.path.join(directory_abs, entry.name)
+            rel = abs_path[len(root_prefix):] if abs_path.startswith(root_prefix) else path
             try:
                 is_dir = entry.is_dir()
                 if not is_dir and not entry.name.endswith(PY_SUFFIXES):
@@ -227,17 +239,17 @@ def _walk(top: str, patterns: Tuple[str, ...], root: str, ignores: List[_Ignore]
             except OSError as exc:
                 found.unreadable.append((path, exc.strerror or str(exc)))
                 continue
-            if _matches(patterns, path, root):
+            if patterns and _matches_at(patterns, rel, abs_path):
                 continue
-            if ignores and _git_ignored(ignores, path, is_dir):
+            if ignores and _git_ignored(ignores, path, is_dir, abs_path):
                 continue
             if is_dir:
                 if _is_virtualenv(path):
                     continue
-                yield from walk(path, ignores)
+                yield from walk(path, ignores, abs_path)
             elif is_file and entry.name.endswith(PY_SUFFIXES):
                 yield path
             elif not is_file and not is_dir and entry.name.endswith(PY_SUFFIXES) and entry.is_symlink():
                 found.unreadable.append((path, "broken symbolic link"))
 
-    yield from walk(top, ignores)
+    yield from walk(top, ignores, os.path.abspath(top))
