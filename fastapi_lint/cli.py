@@ -40,6 +40,28 @@ def main() -> None:
     """fastapi-lint: find and fix the mistakes that hurt FastAPI applications in production."""
 
 
+def run() -> None:
+    """The `fastapi-lint` program: `main`, then out of the process without tearing it down.
+
+    Once the output is flushed, nothing is left to do: the pool has been shut down, the cache
+    written and closed. Python's own exit would still free every object of the project index
+    and the rules' catalogues one by one (40-50 ms on an 84k-line project, a tenth of a warm
+    run). Library callers and tests call `main` itself."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        code = code or 1
+    os._exit(code)
+
+
 def _split(values: Sequence[str]) -> List[str]:
     return parse_cli_selectors(values)
 

@@ -293,6 +293,24 @@ def test_version_and_module_entry_point(tmp_path):
     assert out.returncode == 0 and out.stdout.startswith("fastapi-lint ")
 
 
+def test_program_exit_codes_and_output_survive_the_fast_exit(tmp_path):
+    """`run` (the console script and `python -m`) leaves with os._exit once the output is
+    flushed: the exit codes, the whole output and the cache are those of `main`."""
+    write(tmp_path / "app.py", BAD)
+
+    def program(*args):
+        return subprocess.run([sys.executable, "-m", "fastapi_lint", *args], capture_output=True, text=True,
+                              cwd=str(tmp_path))
+
+    found = program("check", "app.py")
+    assert found.returncode == 1 and "FPI101" in found.stdout and found.stdout.rstrip().endswith("--fix).")
+    assert program("check", "--exit-zero", "app.py").returncode == 0
+    usage = program("check", "--select", "NOPE", "app.py")
+    assert usage.returncode == 2 and "unknown rule selector" in usage.stderr
+    assert os.path.isdir(tmp_path / ".fastapi_lint_cache")
+    assert program("check", "app.py").stdout == found.stdout  # from the cache
+
+
 def test_config_of_the_linted_project_when_the_working_directory_has_none(run_cli, tmp_path):
     write(tmp_path / "proj" / "pyproject.toml", '[tool.fastapi-lint]\nignore = ["FPI101"]\n')
     write(tmp_path / "proj" / "app.py", BAD)
