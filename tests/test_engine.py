@@ -120,3 +120,29 @@ def test_index_summaries_of_unchanged_files_come_from_the_cache(tmp_path, monkey
     second = engine.lint_paths(paths, settings, Cache(settings))
     assert second.diagnostics == []
     assert summarized == [paths[2]], "only the changed file is summarised again"
+
+
+def test_shipped_child_orders_are_what_libcst_source_says():
+    """`_cst_order.py` spares every process reading libcst's source for the child order of
+    each node type; for the libcst it was generated with, it must say what the source says
+    (another version reads the source: `traverse._preload`)."""
+    import libcst as cst
+
+    from fastapi_lint import _cst_order, traverse
+
+    if _cst_order.LIBCST_VERSION != traverse._libcst_version():
+        pytest.skip("libcst differs from the one _cst_order.py was generated with")
+    assert _cst_order.ORDER == traverse.order_table()
+    assert traverse._ORDER[cst.FunctionDef] == _cst_order.ORDER["FunctionDef"]
+    # and walking gives libcst's own visiting order
+    module = cst.parse_module("@d(x)\nasync def f(a: int = 1, *, b) -> str:\n    return f'{a!r:>{b}}' + g[1:2]\n")
+    seen, theirs = [], []
+
+    class Order(cst.CSTVisitor):
+        def on_visit(self, node):
+            theirs.append(type(node).__name__)
+            return True
+
+    module.visit(Order())
+    traverse.walk(module, lambda n: seen.append(type(n).__name__) or True, lambda n: None)
+    assert seen == theirs
