@@ -235,6 +235,10 @@ def project_aliases(index, qualname: str) -> Optional[FrozenSet[str]]:
     for `pkg.services.Service`) or of a module above it (`pkg.svc.Service` with `from . import
     services as svc` in `pkg/__init__.py`), through up to `REEXPORT_DEPTH` of them. None when
     there are more than `ALIAS_LIMIT` names."""
+    return index.memo(("gating.aliases", qualname), lambda: _aliases(index, qualname))
+
+
+def _aliases(index, qualname: str) -> Optional[FrozenSet[str]]:
     reexports = index.memo("gating.reexports", lambda: _reexports(index))
     found = {qualname}
     level = [qualname]
@@ -292,13 +296,20 @@ class ProjectCallees:
         #: spelled name -> the qualified names a call spelling it must meet. A call may spell
         #: the name a function is re-exported as (`from shop import persist` for `shop.svc.save`).
         self._functions: Dict[str, Set[str]] = {}
-        #: a function with too many re-exports to list: any call may reach it
-        self._any_function = False
+        #: names of functions with too many re-exports to list (and the names those are
+        #: re-exported as): a call spelling one passes
+        self._loose: Set[str] = set()
+        renames = index.memo("gating.renames", lambda: _renames(index))
         for q in functions:
             found = project_aliases(index, q)
             if found is None:
-                self._any_function = True
-                break
+                todo = [last_part(q)]
+                while todo:
+                    name = todo.pop()
+                    if name not in self._loose:
+                        self._loose.add(name)
+                        todo.extend(renames.get(name, ()))
+                continue
             for alias in found:
                 self._functions.setdefault(last_part(alias), set()).add(alias)
         #: classes whose own file may see another definition than the merged index holds
@@ -315,7 +326,7 @@ class ProjectCallees:
         return index.memo(("gating.callees", key), lambda: cls(index, targets(index), inherited))
 
     def functions_met(self, facts: FileFacts, spelled: AbstractSet[str]) -> bool:
-        if self._any_function and spelled:
+        if not self._loose.isdisjoint(spelled):
             return True
         return any(self._compile("function", name).met(facts) for name in spelled.intersection(self._functions))
 
@@ -349,12 +360,11 @@ class ProjectCallees:
             elif kind == "self":
                 found = frozenset(last_part(c) for c in self._carriers(name) if c in self.index.classes)
             else:
-                found = QualNames(set(), local_classes=True)
                 aliases: Set[str] = set()
                 for target in self._carriers(name):
                     more = project_aliases(self.index, target)
-                    if more is None:
-                        found = None
+                    if more is None or len(aliases) + len(more) > ALIAS_LIMIT * 4:
+                        found = None  # too many to compile: any call spelling the method passes
                         break
                     aliases |= more
                 else:
