@@ -18,7 +18,6 @@ import sys
 import tokenize
 import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
 
@@ -624,6 +623,8 @@ def _pool_map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIn
     a big file at the end while the others idle; results come back in the order of `tasks`."""
     order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i][0] if isinstance(tasks[i], tuple) else tasks[i]))
     chunk = max(1, min(8, len(tasks) // (jobs * 16)))
+    from concurrent.futures import ProcessPoolExecutor  # 11 ms of imports a run on cached files never needs
+
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, index)) as pool:
         done = list(pool.map(fn, [tasks[i] for i in order], chunksize=chunk))
     results: list = [None] * len(tasks)
