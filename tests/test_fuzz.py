@@ -44,6 +44,10 @@ def _program(draw) -> str:
     return "\n".join(p if p.endswith("\n") else p + "\n" for p in parts)
 
 
+#: hypothesmith compiles what it generates (`compile(code, "<string>", ...)`), and CPython
+#: warns about some of it (`1()`: "'int' object is not callable"): its warnings, not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+
 programs = st.composite(_program)()
 
 
