@@ -694,7 +694,9 @@ class BlockingCallInHelper(_OnRequestPath):
     functions, in the same module or in any other checked module:
     `from .storage import read_settings`, `storage.fetch()`, `self.repo.load()` when the
     class of `self.repo` is known, `db.connection()` on a module-level instance of a project
-    class. The message shows the chain, e.g. `load_settings() -> open()`. A helper handed to
+    class, methods and constructors inherited from project base classes (`self.load()` in a
+    subclass, `Vault()` whose `__init__` comes from a base that opens a file). The message
+    shows the chain, e.g. `load_settings() -> open()`. A helper handed to
     an offload function (`await run_in_threadpool(helper, x)`) is fine and not reported.
     The body of a lifespan function or a startup/shutdown handler is not reported: it runs
     before the first request is served or after the last.
