@@ -157,6 +157,18 @@ def function_callees(qualnames_: Iterable[str], local_classes: bool = False) -> 
 # ---------------------------------------------------------------------------- the project index
 
 
+def _closure(seeds: Iterable[str], edges) -> Set[str]:
+    """`seeds` and everything reachable from them through `edges` (name -> names)."""
+    found = set(seeds)
+    todo = list(found)
+    while todo:
+        for other in edges.get(todo.pop(), ()):
+            if other not in found:
+                found.add(other)
+                todo.append(other)
+    return found
+
+
 def _renames(index) -> Dict[str, FrozenSet[str]]:
     """last part of a re-exported name -> the names it is re-exported as (`from .svc import
     save as persist` in pkg/__init__.py: "save" -> {"persist"}): `ProjectIndex.function`
@@ -196,14 +208,7 @@ def spellings(index, key: str, seeds_of, nameless: bool = True) -> FrozenSet[str
         names = set(seeds_of(index))
         if nameless:
             names |= index.memo("gating.unprefixed", lambda: _unprefixed(index))
-        renames = index.memo("gating.renames", lambda: _renames(index))
-        todo = list(names)
-        while todo:
-            for other in renames.get(todo.pop(), ()):
-                if other not in names:
-                    names.add(other)
-                    todo.append(other)
-        return frozenset(names)
+        return frozenset(_closure(names, index.memo("gating.renames", lambda: _renames(index))))
 
     return index.memo(("gating.spellings", key), compute)
 
@@ -268,11 +273,11 @@ class ProjectCallees:
     - by qualified name (`ProjectIndex.function`/`project_function`, re-exports followed): an
       import reaches the function, or for `Repo.load(x)` its class, or for `db.load()` a
       module-level instance of it; `Repo()` reaches `Repo.__init__`. A call spells the last
-      part of one of those names (`functions_met`);
+      part of one of those names;
     - by the receiver's class (`receiver_class`, `call_origin`): a constructor call, an
       annotation or an assignment names the class, or an instance, through an import or as a
-      class of the module; the call spells the method (`methods_met`);
-    - `self.load()` in a method of a class: that class (`self_calls_met`).
+      class of the module; the call spells the method;
+    - `self.load()` in a method of a class: that class.
 
     With `inherited`, a method is looked up through project bases (`ProjectIndex.method`), so
     every project subclass of a defining class carries it too. Calls by a bare name to a
@@ -303,21 +308,15 @@ class ProjectCallees:
         for q in functions:
             found = project_aliases(index, q)
             if found is None:
-                todo = [last_part(q)]
-                while todo:
-                    name = todo.pop()
-                    if name not in self._loose:
-                        self._loose.add(name)
-                        todo.extend(renames.get(name, ()))
+                self._loose |= _closure([last_part(q)], renames)
                 continue
             for alias in found:
                 self._functions.setdefault(last_part(alias), set()).add(alias)
         #: classes whose own file may see another definition than the merged index holds
         #: (`ProjectIndex.ambiguous`), and their subclasses: what they carry is unknown
         ambiguous = {c for q in index.ambiguous for c in (q, q.rpartition(".")[0]) if c in index.classes}
-        if ambiguous:
-            ambiguous |= self._closure(ambiguous)
-        self._ambiguous = frozenset(last_part(q) for q in ambiguous)
+        self._ambiguous = frozenset(last_part(q) for q in _closure(ambiguous, self._subclasses())) \
+            if ambiguous else frozenset()
         self._compiled: Dict[Tuple[str, str], object] = {}
 
     @classmethod
@@ -325,72 +324,69 @@ class ProjectCallees:
         """Memoised on the index under `key`; `targets(index)` gives the qualified names."""
         return index.memo(("gating.callees", key), lambda: cls(index, targets(index), inherited))
 
-    def functions_met(self, facts: FileFacts, spelled: AbstractSet[str]) -> bool:
+    def met(self, facts: FileFacts, spelled: AbstractSet[str], methods: AbstractSet[str],
+            local_defs: AbstractSet[str]) -> bool:
+        """Whether a call of the file can reach a target: `spelled`, the names a call by
+        qualified name may spell (import aliases included); `methods`, the method names of
+        calls on a receiver other than `self`; `local_defs`, names of the file's own defs that
+        may be targets (for an ambiguous class of the file, whose methods the merged index may
+        not show)."""
         if not self._loose.isdisjoint(spelled):
             return True
-        return any(self._compile("function", name).met(facts) for name in spelled.intersection(self._functions))
-
-    def methods_met(self, facts: FileFacts, spelled: AbstractSet[str], local_defs: AbstractSet[str]) -> bool:
-        """`local_defs`: names of the file's own defs that may be targets (for an ambiguous
-        class of the file, whose methods the merged index may not show)."""
-        names = spelled.intersection(self._defining)
-        if not self._ambiguous.isdisjoint(facts.class_defs) and (names or not spelled.isdisjoint(local_defs)):
+        if any(self._function_reach(name).met(facts) for name in spelled.intersection(self._functions)):
+            return True
+        names = methods.intersection(self._defining)
+        if not self._ambiguous.isdisjoint(facts.class_defs) and (names or not methods.isdisjoint(local_defs)):
             return True
         for name in names:
-            reach = self._compile("method", name)
+            reach = self._method_reach(name)
             if reach is None or reach.met(facts):
                 return True
-        return False
-
-    def self_calls_met(self, facts: FileFacts, local_defs: AbstractSet[str]) -> bool:
         for call in facts.self_calls:
             owner, _, name = call.rpartition(".")
             if owner in self._ambiguous:
                 if name in self._defining or name in local_defs:
                     return True
-            elif name in self._defining and owner in self._compile("self", name):
+            elif name in self._defining and owner in self._carrier_names(name):
                 return True
         return False
 
-    def _compile(self, kind: str, name: str):
-        key = (kind, name)
+    def _memo(self, key: Tuple[str, str], compute):
         if key not in self._compiled:
-            if kind == "function":
-                found = QualNames(self._functions[name])
-            elif kind == "self":
-                found = frozenset(last_part(c) for c in self._carriers(name) if c in self.index.classes)
-            else:
-                aliases: Set[str] = set()
-                for target in self._carriers(name):
-                    more = project_aliases(self.index, target)
-                    if more is None or len(aliases) + len(more) > ALIAS_LIMIT * 4:
-                        found = None  # too many to compile: any call spelling the method passes
-                        break
-                    aliases |= more
-                else:
-                    found = QualNames(aliases, local_classes=True)
-            self._compiled[key] = found
+            self._compiled[key] = compute()
         return self._compiled[key]
+
+    def _function_reach(self, name: str) -> QualNames:
+        return self._memo(("function", name), lambda: QualNames(self._functions[name]))
+
+    def _carrier_names(self, method: str) -> FrozenSet[str]:
+        """Names of the classes whose `self.method()` may reach a target."""
+        return self._memo(("self", method), lambda: frozenset(
+            last_part(c) for c in self._carriers(method) if c in self.index.classes))
+
+    def _method_reach(self, method: str) -> Optional[QualNames]:
+        """What a receiver of `method` must meet (None: too many names to compile, any call
+        spelling the method passes)."""
+
+        def compute() -> Optional[QualNames]:
+            aliases: Set[str] = set()
+            for target in self._carriers(method):
+                more = project_aliases(self.index, target)
+                if more is None or len(aliases) + len(more) > ALIAS_LIMIT * 4:
+                    return None
+                aliases |= more
+            return QualNames(aliases, local_classes=True)
+
+        return self._memo(("method", method), compute)
 
     def _carriers(self, method: str) -> Set[str]:
         """The classes a receiver may be of for `method` to resolve to a target (the defining
         classes, and with `inherited` their project subclasses), and module-level instances
         of those."""
-        classes = self._closure(self._defining[method]) if self.inherited else set(self._defining[method])
+        classes = _closure(self._defining[method], self._subclasses()) if self.inherited \
+            else set(self._defining[method])
         index = self.index
         return classes | {q for q, built in index.instances.items() if index.class_qualname(built) in classes}
-
-    def _closure(self, classes: Iterable[str]) -> Set[str]:
-        """`classes` and their project subclasses."""
-        children = self._subclasses()
-        found = set(classes)
-        todo = list(found)
-        while todo:
-            for child in children.get(todo.pop(), ()):
-                if child not in found:
-                    found.add(child)
-                    todo.append(child)
-        return found
 
     def _subclasses(self) -> Dict[str, Set[str]]:
         if self._children is None:

@@ -683,9 +683,7 @@ class BlockingCallInHelper(_OnRequestPath):
         if not cls.index_tokens(index).isdisjoint(calls & facts.unawaited_names & facts.function_defs):
             return True
         reach = ProjectCallees.of(index, "FPI110", cls._blocking_targets, inherited=True)
-        return (reach.functions_met(facts, spelled(facts, calls))
-                or reach.methods_met(facts, facts.unawaited_methods & calls, facts.function_defs)
-                or reach.self_calls_met(facts, facts.function_defs))
+        return reach.met(facts, spelled(facts, calls), facts.unawaited_methods & calls, facts.function_defs)
 
     docs = """
     ## What it does

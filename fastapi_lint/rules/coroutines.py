@@ -277,9 +277,7 @@ def may_call_project_coroutine(facts, index: ProjectIndex) -> bool:
     if not facts.unawaited_names.isdisjoint(facts.module_async_defs):
         return True
     reach = ProjectCallees.of(index, "coroutines", _coroutine_targets, inherited=True)
-    return (reach.functions_met(facts, _with_aliases(facts, calls))
-            or reach.methods_met(facts, facts.unawaited_methods, facts.async_defs)
-            or reach.self_calls_met(facts, facts.async_defs))
+    return reach.met(facts, _with_aliases(facts, calls), facts.unawaited_methods, facts.async_defs)
 
 
 def _function_names(index: ProjectIndex):
