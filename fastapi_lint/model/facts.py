@@ -17,6 +17,7 @@ fixture and generated program gives the same findings with and without the gate.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import warnings
 from dataclasses import dataclass, fields
@@ -57,8 +58,6 @@ class FileFacts:
     names: FrozenSet[str]
     #: The last identifier of every callee: `f()` -> "f", `a.b.c()` -> "c".
     calls: FrozenSet[str]
-    #: The same, for calls that are not the operand of `await`.
-    unawaited_calls: FrozenSet[str]
     #: The same, for calls lexically inside an `async def` (nested functions included).
     async_calls: FrozenSet[str]
     #: The last identifier of every decorator (of its callee when it is a call).
@@ -121,9 +120,10 @@ class FileFacts:
     #: `func=` (Depends, Security, add_task, BackgroundTask): `Depends(get_db())`,
     #: `add_task(func=send(x))` -> "get_db", "send".
     arg_calls: FrozenSet[str]
-    #: `unawaited_calls` whose callee is a bare name (`save(x)`).
+    #: As `calls`, for calls that are not the operand of `await` and whose callee is a bare
+    #: name (`save(x)`).
     unawaited_names: FrozenSet[str]
-    #: `unawaited_calls` whose callee is an attribute (`x.save()`), except `self_calls`.
+    #: The same, for callees that are attributes (`x.save()`), except `self_calls`.
     unawaited_methods: FrozenSet[str]
     #: "Class.method" for unawaited calls on a method's first parameter (`self.save()` in a
     #: method of `Class`): in the innermost function (no lambda in between), which is defined
@@ -136,6 +136,11 @@ class FileFacts:
     #: A string literal, other than a statement of its own (a docstring), holds an SQL word
     #: (`catalogs.security.SQL_WORDS`): text built in this module can only look like SQL then.
     sql_words: bool
+
+    @functools.cached_property
+    def unawaited_calls(self) -> FrozenSet[str]:
+        """As `calls`, for calls that are not the operand of `await`, whatever their callee."""
+        return self.unawaited_names | self.unawaited_methods | {c.rpartition(".")[2] for c in self.self_calls}
 
     def to_data(self) -> List[object]:
         return [sorted(v) if isinstance(v, frozenset) else v for v in (getattr(self, f.name) for f in fields(self))]
@@ -215,7 +220,6 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     (calls in source order)."""
     names = set()
     calls = set()
-    unawaited = set()
     async_calls = set()
     decorators = set()
     keywords = set()
@@ -284,7 +288,6 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                             route_path_repeated = True
                         seen.add(method)
                 if id(node) not in awaited:
-                    unawaited.add(name)
                     func = node.func
                     if type(func) is ast.Name:
                         unawaited_names.add(name)
@@ -480,7 +483,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     if bodies:
         for body in bodies.values():
             body.calls.sort(key=lambda c: (c.lineno, c.col_offset))
-    return FileFacts(frozenset(names), frozenset(calls), frozenset(unawaited),
+    return FileFacts(frozenset(names), frozenset(calls),
                      frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs),
                      route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(scope_calls),
