@@ -19,7 +19,7 @@ from fastapi_lint.config import CliOptions, ConfigError, build_settings, parse_c
 from fastapi_lint.diagnostics import DISPLAY_ONLY, Diagnostic, FileResult
 from fastapi_lint.discovery import DiscoveryError, discover
 from fastapi_lint.engine import PARSE_ERROR, RunResult, decode_source, lint_bytes, lint_paths
-from fastapi_lint.registry import DOC_SECTIONS, all_rules, get_rule
+from fastapi_lint.registry import DOC_SECTIONS, all_rules, get_rule, rule_meta
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "sarif", "github")
@@ -211,9 +211,8 @@ def _report(diags: List[Diagnostic], run: RunResult, out: TextIO, fmt: str, stat
             unsafe: bool, fixed: int, color: Optional[bool]) -> None:
     from fastapi_lint import report
 
-    rules = all_rules()
     if statistics:
-        names = {c: r.name for c, r in rules.items()}
+        names = {c: m.name for c, m in rule_meta().items()}
         # `[*]`: some of these problems would be fixed by `--fix` with the current settings
         applicable = ("safe", "unsafe") if unsafe else ("safe",)
         fixable = {d.code: True for d in diags if d.fix is not None and d.fix.applicability in applicable}

@@ -3,13 +3,15 @@
     read -> decode check -> token gate -> parse once (libcst) -> ModuleContext
          -> all enabled rules in one traversal -> positions (only if something was found)
          -> noqa / per-file-ignores -> fixes (re-lint until stable) -> FileResult
+
+libcst, the rules and the fixes are imported on the first file that is parsed (`analysis.py`,
+`fixes.py`): a run answered from the cache never loads them (0.15-0.2 s of a warm run).
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
-import functools
 import gc
 import io
 import os
@@ -19,20 +21,19 @@ import tokenize
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
-
-import libcst as cst
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
 
 from fastapi_lint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Diagnostic, FileResult, Fix
-from fastapi_lint.fixes import apply_specs, choose_non_overlapping, text_edits
-from fastapi_lint.model.context import ModuleContext
 from fastapi_lint.model.facts import FileFacts
 from fastapi_lint.model.index import ModuleSummary, ProjectIndex, module_name_for, summarize_text
-from fastapi_lint.positions import StatementPositions
 from fastapi_lint.noqa import NoqaIndex, code_matches, file_exemption
-from fastapi_lint.registry import FixSpec, Rule, all_rules
+from fastapi_lint.registry import FixSpec, Rule, all_rules, rule_meta
 from fastapi_lint.settings import Settings, display_path
-from fastapi_lint.traverse import skipped_types, walk
+
+if TYPE_CHECKING:  # pragma: no cover
+    import libcst as cst
+
+    from fastapi_lint.analysis import Analysis
 
 PARSE_ERROR = "FPI000"
 MAX_FIX_ROUNDS = 10
@@ -97,6 +98,8 @@ def _syntax_error(data: Union[bytes, str], exc: Exception) -> SourceError:
             return SourceError(f"syntax error: {err.msg}", err.lineno, max(1, err.offset or 1))
     except (ValueError, RecursionError, MemoryError):
         pass
+    import libcst as cst
+
     if isinstance(exc, cst.ParserSyntaxError):
         return SourceError(f"syntax error: {_LIBCST_PREFIX.sub('', exc.message)}", exc.raw_line,
                            exc.raw_column + 1)
@@ -113,6 +116,8 @@ def parse_source(data: Union[bytes, str]) -> cst.Module:
         pos = data.index(nul)
         line = data.count(nl, 0, pos) + 1
         raise SourceError("source contains a null byte", line, pos - (data.rfind(nl, 0, pos) + 1) + 1)
+    import libcst as cst
+
     try:
         return cst.parse_module(data)
     except Exception as exc:  # ParserSyntaxError; the native parser raises a few other types on odd input
@@ -182,92 +187,7 @@ def _index_tokens(rule: Type[Rule], index: Optional[ProjectIndex]) -> Optional[F
     return memo[rule.code]
 
 
-_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
-
-
-@functools.lru_cache(maxsize=64)
-def _skipped(visits: FrozenSet[str], leaves: FrozenSet[str]) -> FrozenSet[type]:
-    return skipped_types([f"visit_{t}" for t in visits] + [f"leave_{t}" for t in leaves])
-
-
-class _Dispatcher(cst.CSTVisitor):
-    """Runs every rule's visitor methods in one traversal, keeping the context's stacks.
-
-    A rule that raises is disabled for the rest of this file and reported as an internal
-    error; the other rules go on.
-    """
-
-    def __init__(self, ctx: ModuleContext, rules: Sequence[Rule]) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.visits: Dict[str, List[Tuple[Rule, Callable]]] = {}
-        self.leaves: Dict[str, List[Tuple[Rule, Callable]]] = {}
-        self.crashed: Dict[str, str] = {}
-        for rule in rules:
-            for name in type(rule).visitor_methods():
-                kind, _, node_type = name.partition("_")
-                table = self.visits if kind == "visit" else self.leaves
-                table.setdefault(node_type, []).append((rule, getattr(rule, name)))
-        #: Whitespace, comment, punctuation and operator nodes no rule asked for are not walked.
-        self.skip = _skipped(frozenset(self.visits), frozenset(self.leaves))
-
-    def _call(self, handlers: List[Tuple[Rule, Callable]], node: cst.CSTNode) -> None:
-        for rule, fn in handlers:
-            if rule.code in self.crashed:
-                continue
-            try:
-                fn(node)
-            except Exception:
-                self.crashed[rule.code] = traceback.format_exc(limit=-3)
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        ctx = self.ctx
-        stack = ctx.node_stack
-        if stack:
-            parent = stack[-1]
-            if type(parent) in _SCOPES and node is parent.body:
-                ctx.scope_stack.append(parent)
-        stack.append(node)
-        handlers = self.visits.get(type(node).__name__)
-        if handlers:
-            self._call(handlers, node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        ctx = self.ctx
-        handlers = self.leaves.get(type(original_node).__name__)
-        if handlers:
-            self._call(handlers, original_node)
-        ctx.node_stack.pop()
-        scope = ctx.scope_stack[-1]
-        if len(ctx.scope_stack) > 1 and original_node is getattr(scope, "body", None):
-            ctx.scope_stack.pop()
-
-
 # ---------------------------------------------------------------------------- one file
-
-@dataclass
-class _Analysis:
-    module: cst.Module
-    ctx: ModuleContext
-    findings: list
-    positions: Optional[object]
-    crashed: Dict[str, str] = field(default_factory=dict)
-
-
-def _analyse(module: cst.Module, path: str, rule_classes: Sequence[Type[Rule]],
-             index: Optional[ProjectIndex], root: Optional[str], text: Optional[str] = None) -> _Analysis:
-    module_name, is_package = module_name_for(path, root) if path not in ("-", "<stdin>") else (None, False)
-    ctx = ModuleContext(module, path, module_name, is_package, index, text)
-    rules = [cls(ctx) for cls in rule_classes]
-    dispatcher = _Dispatcher(ctx, rules)
-    # Not `module.visit(dispatcher)`: libcst rebuilds every node even for a read-only visitor.
-    walk(module, dispatcher.on_visit, dispatcher.on_leave, dispatcher.skip)
-    positions = None
-    if ctx.findings:
-        positions = StatementPositions(module, [f.top for f in ctx.findings])
-    return _Analysis(module, ctx, ctx.findings, positions, dispatcher.crashed)
-
 
 def _spans(spec: FixSpec, positions) -> List[Tuple[Tuple[int, int], Tuple[int, int]]]:
     out = []
@@ -284,8 +204,10 @@ def _applicable(spec: Optional[FixSpec], unsafe: bool) -> bool:
     return spec.applicability == SAFE or (unsafe and spec.applicability == UNSAFE)
 
 
-def _diagnostics(analysis: _Analysis, display: str, text: str, want_edits: bool,
+def _diagnostics(analysis: Analysis, display: str, text: str, want_edits: bool,
                  inline_noqa: bool = True) -> List[Diagnostic]:
+    from fastapi_lint.fixes import apply_specs, text_edits
+
     noqa = NoqaIndex(text)
     out: List[Diagnostic] = []
     seen = set()
@@ -325,12 +247,14 @@ def _diagnostics(analysis: _Analysis, display: str, text: str, want_edits: bool,
     return out
 
 
-def _batch_edits(analysis: _Analysis) -> Dict[int, list]:
+def _batch_edits(analysis: Analysis) -> Dict[int, list]:
     """Each fix's edits, from ONE application of all fixes that do not overlap (one transform,
     one re-parse, one diff) instead of one per fix: a file with hundreds of fixable findings
     stays linear. A diff hunk is given to the fix whose replaced node it falls in; fixes
     whose hunks cannot be told apart are left out (the caller applies those one by one).
     Shared imports: every fix that needs an import gets the edit that adds it."""
+    from fastapi_lint.fixes import apply_specs, choose_non_overlapping, text_edits
+
     positions = analysis.positions
     candidates = []
     for f in sorted(analysis.findings, key=lambda f: _start(analysis, f)):
@@ -428,8 +352,12 @@ def _lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proj
         result.diagnostics.append(_error_diag(display, exc))
         return result
 
-    analysis = _analyse(module, path, rule_classes, index, settings.root, text)
+    from fastapi_lint.analysis import analyse
+
+    analysis = analyse(module, path, rule_classes, index, settings.root, text)
     if settings.fixing:
+        from fastapi_lint.fixes import apply_specs, choose_non_overlapping
+
         original = data
         for round_no in range(MAX_FIX_ROUNDS):
             noqa = NoqaIndex(text)
@@ -457,7 +385,7 @@ def _lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proj
             result.fixed_count += len(chosen)
             data = new_module.bytes
             text, _ = decode_source(data)
-            analysis = _analyse(new_module, path, gate(rules_for(settings.enabled_for(path)), text, index),
+            analysis = analyse(new_module, path, gate(rules_for(settings.enabled_for(path)), text, index),
                                 index, settings.root, text)
         if data != original:
             result.original_source = original
@@ -496,14 +424,16 @@ def lint_text(text: str, path: str, settings: Settings, index: Optional[ProjectI
         return result
     if not rule_classes:
         return result
-    analysis = _analyse(module, path, rule_classes, index, settings.root, text)
+    from fastapi_lint.analysis import analyse
+
+    analysis = analyse(module, path, rule_classes, index, settings.root, text)
     result.diagnostics = _diagnostics(analysis, display, text, settings.want_edits, inline_noqa)
     for code, tb in sorted(analysis.crashed.items()):
         result.errors.append(f"{display}: rule {code} failed: {tb.strip().splitlines()[-1]}")
     return result
 
 
-def _start(analysis: _Analysis, finding) -> Tuple[int, int]:
+def _start(analysis: Analysis, finding) -> Tuple[int, int]:
     r = analysis.positions.get(finding.node) if analysis.positions is not None else None
     return (r.start.line, r.start.column) if r is not None else (0, 0)
 
@@ -641,7 +571,7 @@ def _size(path: str) -> int:
 
 
 def needs_index(settings: Settings) -> bool:
-    return any(r.needs_index for code, r in all_rules().items() if code in settings.enabled)
+    return any(m.needs_index for code, m in rule_meta().items() if code in settings.enabled)
 
 
 def scan(paths: Sequence[str], settings: Settings, cache=None) \

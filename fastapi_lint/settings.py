@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import FrozenSet, Optional, Sequence, Tuple
 
 from fastapi_lint import __version__
-from fastapi_lint.registry import all_rules
+from fastapi_lint.registry import rule_meta
 
 
 class SelectionError(ValueError):
@@ -22,7 +22,7 @@ def check_selector(selector: str) -> str:
     sel = selector.strip().upper()
     if sel == "ALL":
         return sel
-    codes = all_rules()
+    codes = rule_meta()
     if not sel.startswith("FPI") or not any(code.startswith(sel) for code in codes):
         known = ", ".join(sorted(codes))
         raise SelectionError(f"unknown rule selector {selector!r} (known codes: {known}; prefixes like FPI, FPI1; ALL)")
@@ -37,7 +37,7 @@ def resolve_selection(select: Optional[Sequence[str]], extend_select: Sequence[s
                       ignore: Sequence[str]) -> FrozenSet[str]:
     """The enabled codes. Each code takes the verdict of the most specific selector that
     matches it; on a tie `ignore` wins. Without `select`, the default-on rules are the base."""
-    rules = all_rules()
+    rules = rule_meta()
     enabled = set()
     for code, rule in rules.items():
         best_sel, best_on = -1, False

@@ -311,6 +311,29 @@ def test_program_exit_codes_and_output_survive_the_fast_exit(tmp_path):
     assert program("check", "app.py").stdout == found.stdout  # from the cache
 
 
+def test_a_run_answered_from_the_cache_does_not_import_libcst_or_the_rules(tmp_path):
+    """libcst and the rule modules are 0.15-0.2 s of imports: a warm run (every file cached,
+    nothing to parse) must not load them, and must still print the same findings."""
+    write(tmp_path / "app.py", BAD)
+    write(tmp_path / "other.py", "x = 1\n")
+    probe = ("import sys\nfrom fastapi_lint.cli import main\nsys.argv = ['fastapi-lint', 'check', '.']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "loaded = [m for m in sys.modules if m == 'libcst' or m.startswith('fastapi_lint.rules')]\n"
+             "print('LOADED', sorted(loaded))\n")
+
+    def program():
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=str(tmp_path))
+        body, _, loaded = out.stdout.rpartition("LOADED ")
+        return body, loaded.strip()
+
+    cold, cold_loaded = program()
+    assert "FPI101" in cold and "libcst" in cold_loaded
+    warm, warm_loaded = program()
+    assert warm == cold and warm_loaded == "[]"
+    write(tmp_path / "app.py", BAD + "\n")  # touched: parsed again, with libcst
+    assert "libcst" in program()[1]
+
+
 def test_config_of_the_linted_project_when_the_working_directory_has_none(run_cli, tmp_path):
     write(tmp_path / "proj" / "pyproject.toml", '[tool.fastapi-lint]\nignore = ["FPI101"]\n')
     write(tmp_path / "proj" / "app.py", BAD)

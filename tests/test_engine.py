@@ -122,6 +122,19 @@ def test_index_summaries_of_unchanged_files_come_from_the_cache(tmp_path, monkey
     assert summarized == [paths[2]], "only the changed file is summarised again"
 
 
+def test_shipped_rule_metadata_is_what_the_rules_say():
+    """`_rule_meta.py` lets a run select rules and ask for the project index without importing
+    the rules; regenerate it with `python -m fastapi_lint.registry > fastapi_lint/_rule_meta.py`."""
+    from pathlib import Path
+
+    from fastapi_lint import _rule_meta, registry
+
+    shipped = Path(_rule_meta.__file__).read_text(encoding="utf-8")
+    assert shipped == registry.render_rule_meta()
+    assert set(_rule_meta.RULES) == set(registry.all_rules())
+    assert {c: tuple(m) for c, m in registry.rule_meta().items()} == _rule_meta.RULES
+
+
 def test_shipped_child_orders_are_what_libcst_source_says():
     """`_cst_order.py` spares every process reading libcst's source for the child order of
     each node type; for the libcst it was generated with, it must say what the source says

@@ -87,11 +87,6 @@ COROUTINE_FUNCTIONS = frozenset({
     "anyio.sleep", "starlette.concurrency.run_in_threadpool", "fastapi.concurrency.run_in_threadpool",
 })
 
-#: Base classes whose `dispatch(self, request, call_next)` gets an async `call_next`.
-HTTP_MIDDLEWARE_BASES = frozenset({
-    "starlette.middleware.base.BaseHTTPMiddleware",
-})
-
 # ---------------------------------------------------------------------------- offloading
 
 #: Functions that run a sync callable in a worker thread: qualified name -> index of the

@@ -20,7 +20,7 @@ import ast
 import builtins
 from typing import TYPE_CHECKING, Dict, List, Optional
 
-from fastapi_lint.model.imports import resolve_relative_name
+from fastapi_lint.model.names import resolve_relative_name
 from fastapi_lint.model.index import ast_block_statements as _walk_body
 from fastapi_lint.catalogs.blocking import BLOCKING_SLEEP, OFFLOAD, match_blocking
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, fields
 from typing import Dict, FrozenSet, List, Optional
 
 from fastapi_lint.catalogs.security import SQL_WORDS
-from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
-                                        path_parameters)
+from fastapi_lint.catalogs.fastapi import (ADD_ROUTE_METHODS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
+                                           path_parameters)
 
 _IN_ASYNC = 2
 #: In a function or lambda body, and not in a class body nested in it: the engine's

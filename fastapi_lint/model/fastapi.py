@@ -12,52 +12,22 @@ options/head/trace/api_route/websocket/route/websocket_route` decorator, and
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
+# The rules import these from here too.
+from fastapi_lint.catalogs.fastapi import (  # noqa: F401
+    ADD_ROUTE_METHODS, ANNOTATED, APP_CLASSES, BASE_HTTP_MIDDLEWARE, DEPENDS, EVENTS, HTTP_METHODS,
+    MIDDLEWARE_WRAPPER, ROUTE_DECORATORS, ROUTE_TOKENS, ROUTER_CLASSES, STARLETTE_STYLE, normalise_path,
+    path_parameters,
+)
 from fastapi_lint.model.imports import dotted_name, iter_block_statements, own_nodes
 from fastapi_lint.traverse import handlers, visit_readonly
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.context import ModuleContext
-
-APP_CLASSES = frozenset({
-    "fastapi.FastAPI",
-    "fastapi.applications.FastAPI",
-    "starlette.applications.Starlette",
-})
-ROUTER_CLASSES = frozenset({
-    "fastapi.APIRouter",
-    "fastapi.routing.APIRouter",
-    "starlette.routing.Router",
-})
-
-HTTP_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "trace")
-ROUTE_DECORATORS = frozenset(HTTP_METHODS + ("api_route", "websocket", "route", "websocket_route"))
-ADD_ROUTE_METHODS = frozenset({"add_api_route", "add_route", "add_api_websocket_route", "add_websocket_route"})
-#: Starlette-style registrations: the endpoint takes a Request, FastAPI injects nothing.
-STARLETTE_STYLE = frozenset({"route", "websocket_route", "add_route", "add_websocket_route"})
-
-#: Strings one of which a module that registers routes contains (a second gate for rules
-#: that only matter for route inputs).
-ROUTE_TOKENS = (".get(", ".post(", ".put(", ".patch(", ".delete(", ".options(", ".head(", ".trace(",
-                ".api_route(", ".websocket(", ".route(", ".websocket_route(", "add_api_route", "add_route",
-                "add_api_websocket_route")
-
-DEPENDS = frozenset({
-    "fastapi.Depends", "fastapi.Security", "fastapi.params.Depends", "fastapi.params.Security",
-    "fastapi.param_functions.Depends", "fastapi.param_functions.Security",
-})
-ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
-BASE_HTTP_MIDDLEWARE = frozenset({
-    "starlette.middleware.base.BaseHTTPMiddleware",
-    "fastapi.middleware.base.BaseHTTPMiddleware",
-})
-MIDDLEWARE_WRAPPER = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
-EVENTS = ("startup", "shutdown")
 
 
 @dataclass
@@ -156,24 +126,6 @@ def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
 def positional(call: cst.Call, index: int) -> Optional[cst.Arg]:
     pos = [a for a in call.args if a.keyword is None and not a.star]
     return pos[index] if index < len(pos) else None
-
-
-_PARAM = re.compile(r"\{([^{}:]+)(?::([^{}]*))?\}")
-
-
-def path_parameters(path: Optional[str]) -> List[str]:
-    """`/items/{item_id}/files/{name:path}` -> ["item_id", "name"]."""
-    if not path:
-        return []
-    names = [m.group(1).strip() for m in _PARAM.finditer(path)]
-    # OpenAPI callback paths hold runtime expressions (`{$request.body.id}`), not parameters
-    return [n for n in names if n.isidentifier()]
-
-
-def normalise_path(path: str) -> str:
-    """Two paths that match the same requests compare equal: parameter names are dropped,
-    converters kept (`/items/{id}` == `/items/{item_id}`, != `/items/{id:int}`)."""
-    return _PARAM.sub(lambda m: "{:%s}" % m.group(2).strip() if m.group(2) else "{}", path)
 
 
 class FastAPIModel:

@@ -28,11 +28,11 @@ import re
 from functools import lru_cache
 from typing import FrozenSet, Iterable, Optional, Tuple
 
+from fastapi_lint.catalogs.fastapi import (ADD_ROUTE_METHODS, APP_CLASSES, BASE_HTTP_MIDDLEWARE, DEPENDS,
+                                           ROUTE_DECORATORS, ROUTER_CLASSES)
 from fastapi_lint.model.facts import FileFacts
 from fastapi_lint.model.gating import last_part as terminal
 from fastapi_lint.model.gating import qualnames
-from fastapi_lint.model.fastapi import (ADD_ROUTE_METHODS, APP_CLASSES, BASE_HTTP_MIDDLEWARE, DEPENDS,
-                                        ROUTE_DECORATORS, ROUTER_CLASSES)
 
 
 def terminals(qualnames: Iterable[str]) -> FrozenSet[str]:

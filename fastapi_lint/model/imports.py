@@ -13,6 +13,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import libcst as cst
 
+from fastapi_lint.model.names import resolve_relative_name  # noqa: F401  (imported from here too)
+
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 Bindings = Dict[str, Optional[str]]
@@ -28,24 +30,6 @@ def dotted_name(node: Union[cst.BaseExpression, cst.ImportFrom, None]) -> Option
         parts.append(node.value)
         return ".".join(reversed(parts))
     return None
-
-
-def resolve_relative_name(name: Optional[str], level: int, current_module: Optional[str],
-                          is_package: bool) -> Optional[str]:
-    """The absolute module of `from <level dots><name> import ...` in `current_module`."""
-    if level == 0:
-        return name
-    if not current_module:
-        return None
-    parts = current_module.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level - 1 > len(parts):
-        return None
-    base = parts[: len(parts) - (level - 1)]
-    if name:
-        base = base + name.split(".")
-    return ".".join(base) or None
 
 
 def resolve_relative(module: Optional[cst.BaseExpression], level: int, current_module: Optional[str],

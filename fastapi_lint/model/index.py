@@ -18,13 +18,13 @@ import ast
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
-
-import libcst as cst
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from fastapi_lint.model.facts import FileFacts, OwnBody, file_facts
-from fastapi_lint.model.imports import (dotted_name, iter_block_statements, resolve_relative_name,
-                                         scope_bindings)
+from fastapi_lint.model.names import resolve_relative_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    import libcst as cst
 
 
 @dataclass
@@ -464,6 +464,10 @@ def summarize_module(module: cst.Module, source: str, path: str, module_name: Op
                      is_package: bool) -> ModuleSummary:
     """A skeleton summary from libcst, for files `ast` cannot read: imports, functions (sync or
     async) and classes with their bases; no per-function facts."""
+    import libcst as cst
+
+    from fastapi_lint.model.imports import dotted_name, iter_block_statements, scope_bindings
+
     summary = ModuleSummary(module_name, path)
     bindings = scope_bindings(module.body, module_name, is_package)
     summary.imports = {k: v for k, v in bindings.items() if v}
@@ -499,7 +503,10 @@ def summarize_text(text: str, path: str, module_name: Optional[str], is_package:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         pass
     try:
-        module = module if module is not None else cst.parse_module(text)
+        if module is None:
+            import libcst as cst
+
+            module = cst.parse_module(text)
     except Exception:
         return None
     return summarize_module(module, text, path, module_name, is_package)

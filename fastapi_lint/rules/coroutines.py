@@ -15,7 +15,7 @@ import libcst as cst
 
 from fastapi_lint.catalogs import asyncio as catalog
 from fastapi_lint.diagnostics import SAFE, UNSAFE
-from fastapi_lint.model.fastapi import DEPENDS, keyword, positional, string_value
+from fastapi_lint.model.fastapi import BASE_HTTP_MIDDLEWARE, DEPENDS, keyword, positional, string_value
 from fastapi_lint.model.flow import enclosing_class, function_assignments, local_classes, module_assignments
 from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, import_aliased, origin_qualnames,
                                        qualnames, spellings)
@@ -198,7 +198,7 @@ def call_next_name(ctx) -> Optional[str]:
         cls = enclosing_class(ctx)
         if cls is not None and func.name.value == "dispatch" and len(params) >= 3:
             for base in cls.bases:
-                if ctx.qualname(base.value) in catalog.HTTP_MIDDLEWARE_BASES:
+                if ctx.qualname(base.value) in BASE_HTTP_MIDDLEWARE:
                     return params[2]
         return None
 
@@ -235,7 +235,7 @@ _FRAMEWORK_METHODS = Callees(
      for q in origin_qualnames([origin]) for m in methods], local_classes=True)
 #: Its second: a coroutine function by qualified name (imports only).
 _FRAMEWORK_FUNCTIONS = function_callees(catalog.COROUTINE_FUNCTIONS)
-_MIDDLEWARE_BASES = qualnames(catalog.HTTP_MIDDLEWARE_BASES)
+_MIDDLEWARE_BASES = qualnames(BASE_HTTP_MIDDLEWARE)
 
 
 def may_call_next(facts) -> bool:
