@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
 
 from fastapi_lint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Diagnostic, FileResult, Fix
-from fastapi_lint.model.facts import FileFacts
+from fastapi_lint.model.facts import FileFacts, facts_of_source
 from fastapi_lint.model.index import ModuleSummary, ProjectIndex, module_name_for, summarize_text
 from fastapi_lint.noqa import NoqaIndex, code_matches, file_exemption
 from fastapi_lint.registry import FixSpec, Rule, all_rules, rule_meta
@@ -555,6 +555,12 @@ def _pool_map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIn
     chunk = max(1, min(8, len(tasks) // (jobs * 16)))
     from concurrent.futures import ProcessPoolExecutor  # 11 ms of imports a run on cached files never needs
 
+    # What every worker needs (the rules, libcst), loaded once here and shared by the forked
+    # workers, rather than once per worker.
+    import fastapi_lint.analysis  # noqa: F401
+
+    all_rules()
+
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, index)) as pool:
         done = list(pool.map(fn, [tasks[i] for i in order], chunksize=chunk))
     results: list = [None] * len(tasks)
@@ -609,14 +615,32 @@ def _summaries(paths: Sequence[str], settings: Settings, cache) -> Dict[str, Opt
     return summaries
 
 
+def _facts_work(path: str) -> Tuple[bool, Optional[FileFacts]]:
+    """The scan pass when no enabled rule needs the project index (a `--select` of such rules):
+    no summary, and no `ast` facts for a file that holds none of the rules' tokens.
+    (False, _): CPython parses the file and no enabled rule can report in it. (True, facts):
+    lint it; facts are None when the file could not be read or parsed (the lint says why)."""
+    settings: Settings = _worker_state["settings"]  # type: ignore[assignment]
+    try:
+        text, _ = decode_source(read_file(path))
+    except SourceError:
+        return True, None
+    rules = gate(rules_for(settings.enabled_for(path)), text)
+    if not rules:
+        return not quick_syntax_ok(text), None
+    facts = facts_of_source(text)
+    if facts is None:
+        return True, None
+    return any(r.wants(facts, None) for r in rules), facts
+
+
 def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=None) -> RunResult:
     """Lint files (already discovered: see `discovery.discover`)."""
     settings = settings or Settings()
-    index, facts, wanted = scan(paths, settings, cache)
     if not needs_index(settings):
-        index = None
-    index_digest = index.digest() if index is not None else None
-    run = RunResult()
+        return _lint_without_index(paths, settings, cache)
+    index, facts, wanted = scan(paths, settings, cache)
+    index_digest = index.digest()
     todo: List[str] = []
     cached: Dict[str, FileResult] = {}
     for p in paths:
@@ -636,6 +660,35 @@ def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=
         else:
             sent.append(p)
     fresh.update(zip(sent, _map(_work, [(p, facts.get(p)) for p in sent], settings, index)))
+    return _collect(paths, cached, fresh, cache, index_digest)
+
+
+def _lint_without_index(paths: Sequence[str], settings: Settings, cache) -> RunResult:
+    """Each file's result depends on that file alone: cached results need no scan at all, and
+    the others only the facts their rules' tokens call for (`_facts_work`)."""
+    cached: Dict[str, FileResult] = {}
+    todo: List[str] = []
+    for p in paths:
+        hit = cache.get(p) if cache is not None and not settings.fixing else None
+        if hit is not None:
+            cached[p] = hit
+        else:
+            todo.append(p)
+    fresh: Dict[str, FileResult] = {}
+    sent: List[Tuple[str, Optional[FileFacts]]] = []
+    for p, (want, f) in zip(todo, _map(_facts_work, todo, settings, None)):
+        if want:
+            sent.append((p, f))
+        else:
+            fresh[p] = FileResult(display_path(p))
+    fresh.update(zip([p for p, _ in sent], _map(_work, sent, settings, None)))
+    return _collect(paths, cached, fresh, cache, None)
+
+
+def _collect(paths: Sequence[str], cached: Dict[str, FileResult], fresh: Dict[str, FileResult], cache,
+             index_digest: Optional[str]) -> RunResult:
+    """The results in the order of `paths`; fresh ones go to the cache."""
+    run = RunResult()
     for p in paths:
         res = cached.get(p) or fresh[p]
         if cache is not None and p in fresh and not res.errors and res.fixed_source is None:

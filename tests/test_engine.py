@@ -122,6 +122,50 @@ def test_index_summaries_of_unchanged_files_come_from_the_cache(tmp_path, monkey
     assert summarized == [paths[2]], "only the changed file is summarised again"
 
 
+def _tree_of_odd_files(root):
+    files = {
+        "app.py": "import time\n\n\nasync def h():\n    time.sleep(1)\n",
+        "clean.py": "x = 1\n",
+        "broken.py": "def f(:\n",  # no rule's tokens: the syntax check alone must catch it
+        "broken_async.py": "import time\nasync def h(:\n    time.sleep(1)\n",
+        "newer.py": "type Alias = int\n",  # libcst reads it; CPython 3.11 does not
+        "latin.py": "x = 'caf\xe9'\n",
+        "asleep.py": "import asyncio\n\n\nasync def h():\n    await asyncio.sleep(1)\n",
+    }
+    for name, text in files.items():
+        (root / name).write_bytes(text.encode("latin-1" if name == "latin.py" else "utf-8"))
+    return sorted(str(root / n) for n in files)
+
+
+@pytest.mark.parametrize("select", [["FPI101"], ["FPI10", "FPI3"], ["FPI4", "FPI501", "FPI507"]])
+def test_a_selection_without_index_rules_scans_only_what_its_tokens_call_for(tmp_path, monkeypatch, select):
+    """No enabled rule needs the project index: no summaries are made, cached results need no
+    scan, and every file's result is what linting it alone gives (syntax errors included)."""
+    from fastapi_lint import engine
+    from fastapi_lint.cache import Cache
+
+    paths = _tree_of_odd_files(tmp_path)
+    settings = Settings(enabled=resolve_selection(select, (), ()), root=str(tmp_path))
+    assert not engine.needs_index(settings)
+    alone = {p: engine.lint_file(p, settings).diagnostics for p in paths}
+    assert [d.code for d in alone[str(tmp_path / "broken.py")]] == ["FPI000"]
+    assert [d.code for d in alone[str(tmp_path / "latin.py")]] == ["FPI000"]
+    monkeypatch.setattr(engine, "_summary_work", lambda p: pytest.fail("summarised without an index rule"))
+    cache = Cache(settings)
+    run = engine.lint_paths(paths, settings, cache)
+    assert {r.path: r.diagnostics for r in run.results} == {engine.display_path(p): d for p, d in alone.items()}
+    cache.save()
+
+    scanned = []
+    real = engine._facts_work
+    monkeypatch.setattr(engine, "_facts_work", lambda p: scanned.append(p) or real(p))
+    again = engine.lint_paths(paths, settings, Cache(settings))
+    assert again.diagnostics == run.diagnostics and scanned == []
+    (tmp_path / "clean.py").write_text("y = 2\n")
+    engine.lint_paths(paths, settings, Cache(settings))
+    assert scanned == [str(tmp_path / "clean.py")]
+
+
 def test_shipped_rule_metadata_is_what_the_rules_say():
     """`_rule_meta.py` lets a run select rules and ask for the project index without importing
     the rules; regenerate it with `python -m fastapi_lint.registry > fastapi_lint/_rule_meta.py`."""
