@@ -223,6 +223,31 @@ def test_facts_bindings_values_and_argument_calls():
     assert FileFacts.from_data(f.to_data()[:-1]) is None  # a cache from before the last fact: no gate
 
 
+@pytest.mark.parametrize("source, repeated", [
+    # one app per test, same path: another scope each time
+    ("def t1():\n    @app.get('/')\n    def a(): ...\ndef t2():\n    @app.get('/')\n    def b(): ...\n", False),
+    ("@app.get('/')\ndef a(): ...\ndef t():\n    @app.get('/')\n    def b(): ...\n", False),
+    ("def t():\n    @app.get('/')\n    def a(): ...\n    def inner():\n        app.add_api_route('/', a)\n", False),
+    ("def t():\n    @app.get('/')\n    def a(): ...\n    @app.post('/')\n    def b(): ...\n", False),
+    # the same scope: a block (if, for) is not told apart, as the model would
+    ("def t():\n    @app.get('/')\n    def a(): ...\n    if x:\n        @app.get('/')\n        def b(): ...\n", True),
+    ("def t():\n    @app.get('/')\n    def a(): ...\n    app.add_api_route('/', a)\n", True),
+    ("@app.get('/')\ndef a(): ...\nclass V:\n    @app.get('/')\n    def b(self): ...\n", True),
+    # where the walk cannot tell the model's scope: any scope
+    ("def t():\n    @app.get('/')\n    def a(): ...\n    class V:\n        @app.get('/')\n        def b(self): ...\n",
+     True),
+    ("@app.get('/')\ndef a(): ...\n@d(app.add_api_route('/', a))\ndef b(): ...\n", True),
+    ("def t():\n    @app.get('/')\n    def a(): ...\n    f = lambda: app.add_api_route('/', a)\n", True),
+])
+def test_facts_compare_route_registrations_within_a_scope(source, repeated):
+    """FPI507's key holds the innermost def around a registration (`Route.scope`): the facts
+    may merge scopes the model tells apart, never the reverse."""
+    assert facts_of_source(source).route_path_repeated is repeated
+    if not repeated:  # and the model, ungated, agrees that nothing collides
+        src = "from fastapi import FastAPI\napp = FastAPI()\n" + source
+        assert lint_source(src, "app.py", Settings(enabled=frozenset({"FPI507"}))).diagnostics == []
+
+
 def test_gating_meets_qualified_names_as_qualname_resolves_them():
     from fastapi_lint.model.gating import qualnames
 

@@ -35,6 +35,13 @@ _IN_FUNCTION_SCOPE = 4
 _IN_TYPE = 8
 #: In the body of a `try` that has handlers.
 _IN_TRY = 16
+#: Inside a `def` or lambda: its body, decorators, parameters or return annotation (class
+#: bodies do not clear it, unlike _IN_FUNCTION_SCOPE).
+_IN_DEF = 32
+#: A route registration's scope as the FastAPI model compares them (`Route.scope`, the
+#: innermost `def` around it): that def's OwnBody, MODULE outside every def, ANY_SCOPE where
+#: this walk cannot tell (a class body or lambda in a def, a def's own decorators or defaults).
+_MODULE, _ANY_SCOPE = "module", "*"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Keyword arguments that take a callable (see `arg_calls`).
 _CALLABLE_KEYWORDS = ("dependency", "func")
@@ -72,8 +79,9 @@ class FileFacts:
     async_defs: FrozenSet[str]
     #: Two route registrations (calls named like FastAPI's route decorators and `add_*_route`
     #: methods, with a literal path as first argument or `path=`) may collide: the same path
-    #: once parameter names are dropped, and the same method (or a registration whose methods
-    #: are not in its name).
+    #: once parameter names are dropped, the same method (or a registration whose methods are
+    #: not in its name), and the same scope (the innermost `def` around the registration, or
+    #: none; for a decorator, around the decorated `def`).
     route_path_repeated: bool
     #: Literal `prefix=` keyword arguments (`APIRouter(prefix=...)`, `include_router(..., prefix=...)`).
     prefixes: FrozenSet[str]
@@ -225,7 +233,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     keywords = set()
     aliased = set()
     async_defs = set()
-    normalised_paths: Dict[str, set] = {}
+    normalised_paths: Dict[str, List[tuple]] = {}  # path -> [(scope, method)]
+    decorator_scopes: Dict[int, object] = {}  # id(decorator call) -> the scope of its def statement
     route_path_repeated = False
     prefixes = set()
     raised_in_try = set()
@@ -279,14 +288,18 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                         add_route_params = add_route_params or (path is not None and "{" in path)
                         if not response_model_annotated and any(k.arg == "response_model" for k in node.keywords):
                             response_model_annotated = True
-                    if path is not None:
+                    if path is not None and not route_path_repeated:
                         # same path and method: `get` and `post` of one path do not collide;
                         # api_route/add_api_route (methods=...) may collide with any method
                         method = _METHOD_OF.get(name, "*")
-                        seen = normalised_paths.setdefault(normalise_path(path), set())
-                        if method in seen or (seen and (method == "*" or "*" in seen)):
-                            route_path_repeated = True
-                        seen.add(method)
+                        scope = decorator_scopes.get(id(node))
+                        if scope is None:
+                            scope = own if own is not None else _ANY_SCOPE if flags & _IN_DEF else _MODULE
+                        seen = normalised_paths.setdefault(normalise_path(path), [])
+                        route_path_repeated = any(
+                            (m == method or m == "*" or method == "*")
+                            and (sc is scope or sc is _ANY_SCOPE or scope is _ANY_SCOPE) for sc, m in seen)
+                        seen.append((scope, method))
                 if id(node) not in awaited:
                     func = node.func
                     if type(func) is ast.Name:
@@ -333,7 +346,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
         elif kind in _FUNCTIONS or kind is ast.Lambda:
             if own is not None:
                 own.nested = True
-            inner = flags | _IN_FUNCTION_SCOPE
+            inner = flags | _IN_FUNCTION_SCOPE | _IN_DEF
             if kind is not ast.Lambda:
                 names.add(node.name)
                 function_defs.add(node.name)
@@ -346,14 +359,17 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                     if name is not None:
                         decorators.add(name)
                         if name in ROUTE_DECORATORS and target is not d:
+                            # evaluated where the def statement is
+                            decorator_scopes[id(d)] = own if own is not None else \
+                                _ANY_SCOPE if flags & _IN_DEF else _MODULE
                             path = _route_path(d)
                             if path is not None and node.args.kwarg is None:  # **kwargs takes any
                                 route_params.append((path_parameters(path), _received(node.args)))
                             if node.returns is not None and any(k.arg == "response_model" for k in d.keywords):
                                 response_model_annotated = True
-                    push((d, flags, None))
+                    push((d, flags | _IN_DEF, None))
                 if node.returns is not None:
-                    push((node.returns, flags | _IN_TYPE, None))
+                    push((node.returns, flags | _IN_TYPE | _IN_DEF, None))
                 owner = methods.get(id(node))
                 receiver = None
                 if owner is not None and not any(type(d) is ast.Name and d.id == "staticmethod"
@@ -367,7 +383,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                     push((stmt, inner, body))
             else:
                 push((node.body, inner, None))
-            push((node.args, flags, None))
+            push((node.args, flags | _IN_DEF, None))
             continue
         elif kind is ast.ClassDef:
             if own is not None:
