@@ -13,6 +13,7 @@ Configurations:
   fastapi-lint cold -jN   `check --no-cache --exit-zero -q -j N` for each N in --jobs
   fastapi-lint warm       the cache filled by an untimed run just before, nothing changed
   fastapi-lint touched    the cache filled, then one file's content changed
+  fastapi-lint FPI101 only  cold, `--select FPI101`, default jobs: the rule semgrep runs
   libcst parse floor      `libcst.parse_module` of every file fastapi-lint checks, one process
   fastapi-lint gate open  the engine, one process, with a no-op rule that wants every file
                           (what a rule with a broad token such as `async` will cost)
@@ -287,6 +288,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     configs: List[Config] = []
     for j in [int(x) for x in args.jobs.split(",") if x.strip()]:
         configs.append(Config(f"fastapi-lint cold -j{j}", base + ["--no-cache", "-j", str(j), "."]))
+    # the rule semgrep's one rule is (time.sleep in async def), on the default worker count
+    configs.append(Config("fastapi-lint FPI101 only", base + ["--no-cache", "--select", "FPI101", "."]))
     configs.append(Config("fastapi-lint warm", base + ["."], prepare=fill_cache))
     if touched:
         configs.append(Config("fastapi-lint touched", base + ["."], prepare=fill_then_touch))
