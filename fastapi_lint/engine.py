@@ -534,6 +534,12 @@ def _map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex])
     """`[fn(t) for t in tasks]` (a task is a path or a tuple starting with one), on a process
     pool when there are enough tasks (see `_pool_map`)."""
     jobs = worker_count(settings, len(tasks))
+    if tasks:
+        # What every task needs (the rules, libcst): loaded before the freeze below, which must
+        # cover it, and shared by forked workers rather than loaded once per worker.
+        import fastapi_lint.analysis  # noqa: F401
+
+        all_rules()
     # What the process already holds (the index, every file's facts) lives until the end:
     # frozen, the garbage collector stops walking it at every full collection, which libcst's
     # many allocations per file trigger often. Forked workers share it copy-on-write, which a
@@ -555,11 +561,6 @@ def _pool_map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIn
     chunk = max(1, min(8, len(tasks) // (jobs * 16)))
     from concurrent.futures import ProcessPoolExecutor  # 11 ms of imports a run on cached files never needs
 
-    # What every worker needs (the rules, libcst), loaded once here and shared by the forked
-    # workers, rather than once per worker.
-    import fastapi_lint.analysis  # noqa: F401
-
-    all_rules()
 
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, index)) as pool:
         done = list(pool.map(fn, [tasks[i] for i in order], chunksize=chunk))
