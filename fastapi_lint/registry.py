@@ -8,7 +8,7 @@ one traversal of the file.
 `rule_meta()` answers what a run needs before any file is parsed (which codes exist, which
 are on by default, which need the project index) without importing the rules and libcst:
 from `_rule_meta.py`, which `python -m fastapi_lint.registry > fastapi_lint/_rule_meta.py`
-writes and tests/test_registry.py checks against the rules.
+writes and tests/test_engine.py checks against the rules.
 """
 
 from __future__ import annotations
@@ -169,7 +169,6 @@ def all_rules() -> Dict[str, Type[Rule]]:
 
 def get_rule(code: str) -> Optional[Type[Rule]]:
     return all_rules().get(code.upper())
-
 
 
 class RuleMeta(NamedTuple):

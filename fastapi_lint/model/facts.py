@@ -187,6 +187,13 @@ def _terminal(expr: ast.expr) -> Optional[str]:
     return None
 
 
+def _registration_scope(own: Optional["OwnBody"], flags: int) -> object:
+    """The scope of a route registration at a node walked with `own` and `flags` (see _MODULE)."""
+    if own is not None:
+        return own
+    return _ANY_SCOPE if flags & _IN_DEF else _MODULE
+
+
 def _route_path(call: ast.Call) -> Optional[str]:
     arg = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "path"), None)
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -294,7 +301,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                         method = _METHOD_OF.get(name, "*")
                         scope = decorator_scopes.get(id(node))
                         if scope is None:
-                            scope = own if own is not None else _ANY_SCOPE if flags & _IN_DEF else _MODULE
+                            scope = _registration_scope(own, flags)
                         seen = normalised_paths.setdefault(normalise_path(path), [])
                         route_path_repeated = any(
                             (m == method or m == "*" or method == "*")
@@ -360,8 +367,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                         decorators.add(name)
                         if name in ROUTE_DECORATORS and target is not d:
                             # evaluated where the def statement is
-                            decorator_scopes[id(d)] = own if own is not None else \
-                                _ANY_SCOPE if flags & _IN_DEF else _MODULE
+                            decorator_scopes[id(d)] = _registration_scope(own, flags)
                             path = _route_path(d)
                             if path is not None and node.args.kwarg is None:  # **kwargs takes any
                                 route_params.append((path_parameters(path), _received(node.args)))
