@@ -238,11 +238,20 @@ def test_facts_bindings_values_and_argument_calls():
      True),
     ("@app.get('/')\ndef a(): ...\n@d(app.add_api_route('/', a))\ndef b(): ...\n", True),
     ("def t():\n    @app.get('/')\n    def a(): ...\n    f = lambda: app.add_api_route('/', a)\n", True),
+    # two owners with the same path do not collide; an app and its router are one owner
+    ("other = FastAPI()\n@app.get('/')\ndef a(): ...\n@other.get('/')\ndef b(): ...\n", False),
+    ("@app.get('/')\ndef a(): ...\n@app.router.get('/')\ndef b(): ...\n", True),
+    ("@app.get('/')\ndef a(): ...\napp.router.add_api_route('/', a)\n", True),
+    # a test client's requests are no registrations
+    ("@app.get('/')\ndef a(): ...\ndef test():\n    client.get('/')\n    client.get('/')\n", False),
+    ("@app.get('/')\ndef a(): ...\napp.get('/')(a)\n", False),
+    # a callee that is no dotted name registers nothing in the model
+    ("@app.get('/')\ndef a(): ...\n@apps[0].get('/')\ndef b(): ...\n", False),
 ])
 def test_facts_compare_route_registrations_within_a_scope(source, repeated):
     """FPI507's key holds the innermost def around a registration (`Route.scope`): the facts
     may merge scopes the model tells apart, never the reverse."""
-    assert facts_of_source(source).route_path_repeated is repeated
+    assert facts_of_source(source).routes_may_collide is repeated
     if not repeated:  # and the model, ungated, agrees that nothing collides
         src = "from fastapi import FastAPI\napp = FastAPI()\n" + source
         assert lint_source(src, "app.py", Settings(enabled=frozenset({"FPI507"}))).diagnostics == []
@@ -859,3 +868,94 @@ def test_rules_marked_index_free_do_not_read_the_index():
         body = inspect.getsource(func).split("def wants", 1)[1].split("\n", 1)[1]
         body = re.sub(r'""".*?"""', "", body, flags=re.S)
         assert not re.search(r"\bindex\b", body), f"{code} reads the index in wants: set wants_index = True"
+
+
+_ROUTER = "router = APIRouter(prefix='/items')\n"
+_INCLUDE = "app.include_router(router, prefix='/v1')\n"
+
+
+@pytest.mark.parametrize("source, nested, reported", [
+    # a router's full path is the prefixes, then its literal path: it ends with the literal
+    (_ROUTER + "@router.get('/{id}')\ndef a(): ...\n@app.get('/v1/items/{item_id}')\ndef b(): ...\n" + _INCLUDE,
+     True, True),
+    (_ROUTER + "@router.get('')\ndef a(): ...\n@app.get('/v1/items')\ndef b(): ...\n" + _INCLUDE, True, True),
+    (_ROUTER + "@router.get('/a')\ndef a(): ...\n@app.get('/items/a')\ndef b(): ...\n" + _INCLUDE, True, False),
+    # routers included in different owners: roots apart
+    ("r1 = APIRouter()\nr2 = APIRouter()\nother = FastAPI()\n@r1.get('/a')\ndef a(): ...\n@r2.get('/a')\ndef b(): ...\n"
+     "app.include_router(r1)\nother.include_router(r2)\n", False, False),
+    # ... in the same one, through a chain, or in both (the model may know one owner only)
+    ("r1 = APIRouter()\nr2 = APIRouter()\n@r1.get('/a')\ndef a(): ...\n@r2.get('/a')\ndef b(): ...\n"
+     "app.include_router(r1)\nr1.include_router(r2)\n", True, True),
+    ("r1 = APIRouter()\nr2 = APIRouter()\nother = FastAPI()\n@r1.get('/a')\ndef a(): ...\n@r2.get('/a')\ndef b(): ...\n"
+     "app.include_router(r1)\nother.include_router(r2)\napp.include_router(router=r2)\n", True, False),
+    # included twice by one owner: the model follows neither include
+    ("r1 = APIRouter()\nr2 = APIRouter()\n@r1.get('/a')\ndef a(): ...\n@r2.get('/a')\ndef b(): ...\n"
+     "app.include_router(r1)\napp.include_router(r1, prefix='/x')\napp.include_router(r2)\n"
+     "app.include_router(r2, prefix='/y')\n", False, False),
+    # an app's own routes and its router's are one owner
+    ("@app.get('/a')\ndef a(): ...\n@app.router.get('/a')\ndef b(): ...\napp.include_router(x)\n", True, True),
+    (_ROUTER + "@router.get('/a')\ndef a(): ...\n@app.get('/v1/items/b')\ndef b(): ...\n" + _INCLUDE, False, False),
+    (_ROUTER + "@router.get('/a')\ndef a(): ...\n@app.post('/v1/items/a')\ndef b(): ...\n" + _INCLUDE,
+     False, False),
+    (_ROUTER + "@router.get('/a')\ndef a(): ...\ndef t():\n    @app.get('/v1/items/a')\n    def b(): ...\n"
+     + _INCLUDE, False, False),
+    # an include without prefixes is followed too
+    ("router = APIRouter()\n@router.get('/a')\ndef a(): ...\n@app.get('/a')\ndef b(): ...\n"
+     "app.include_router(router)\n", True, True),
+    # no include: owners stay apart, whatever their prefixes
+    ("router = APIRouter(prefix='/items')\n@router.get('/a')\ndef a(): ...\n@app.get('/items/a')\ndef b(): ...\n",
+     False, False),
+    # a brace outside a {param} may pair across pieces: no comparison
+    ("router = APIRouter(prefix='/{')\n@router.get('x}')\ndef a(): ...\n@app.get('/y')\ndef b(): ...\n"
+     "app.include_router(router)\n", True, False),
+])
+def test_facts_compare_router_paths_by_their_ends(source, nested, reported):
+    """Owners that `include_router` can make one root compare by the ends of their paths: a
+    full path ends with the route's own literal path."""
+    facts = facts_of_source(source)
+    assert facts.routes_may_collide is nested
+    src = "from fastapi import APIRouter, FastAPI\napp = FastAPI()\n" + source
+    found = lint_source(src, "app.py", Settings(enabled=frozenset({"FPI507"}))).diagnostics
+    assert [d.code for d in found] == (["FPI507"] if reported else [])
+    assert nested or not reported
+
+
+def test_facts_status_codes_spell_what_fpi504_can_resolve():
+    f = facts_of_source("app.get('/', status_code=204)\napp.get('/', status_code=0x130)\n"
+                        "app.get('/', status_code=status.HTTP_101_SWITCHING_PROTOCOLS)\n"
+                        "Response(status_code=NO_CONTENT)\nx(status_code=code())\nx(status_code=True)\n")
+    assert f.status_codes == {"204", "304", "HTTP_101_SWITCHING_PROTOCOLS", "NO_CONTENT"}
+
+
+@pytest.mark.parametrize("source, unreceived", [
+    ("@app.get('/items/{item_id}')\ndef a(item_id: int): ...\n", False),
+    ("@app.get('/items/{item_id}')\ndef a(id: int): ...\n", True),
+    ("@app.get('/items/{item_id}')\ndef a(**kw): ...\n", False),
+    # an alias may rename what receives a path parameter, ...
+    ("@app.get('/items/{item_id}')\ndef a(item_id: int, q: str = Query(alias='x')): ...\n", True),
+    # ... but a path with no parameter has nothing to receive
+    ("@app.get('/items')\ndef a(q: str = Query(alias='x')): ...\n", False),
+    ("router = APIRouter(prefix='/{org}')\n@router.get('/items')\ndef a(q: str = Query(alias='x')): ...\n", True),
+    ("app.add_api_route('/items/{item_id}', a)\n", True),
+])
+def test_facts_path_parameters_unreceived(source, unreceived):
+    assert facts_of_source(source).path_param_unreceived is unreceived
+
+
+@pytest.mark.parametrize("source, may_repeat", [
+    ("@app.get('/')\ndef a() -> Item: ...\n", False),
+    ("@app.get('/', response_model=Item)\ndef a(): ...\n", False),
+    ("@app.get('/', response_model=Item)\ndef a() -> Item: ...\n", True),
+    ("@app.get('/', response_model=list[ Item ])\ndef a() -> 'list[Item]': ...\n", False),
+    ("@app.get('/', response_model=list[ Item ])\ndef a() -> (list[Item]): ...\n", True),
+    ("@app.get('/', response_model=models.Item)\ndef a() -> Item: ...\n", True),
+    ("@app.get('/', response_model=ItemOut)\ndef a() -> Item: ...\n", False),
+    # an import's `as` name is one qualified name under two spellings
+    ("from m import Item as Out\n@app.get('/', response_model=m.Item)\ndef a() -> Out: ...\n", True),
+    ("app.add_api_route('/', a, response_model=Item)\n", True),
+])
+def test_facts_response_model_may_repeat_the_annotation(source, may_repeat):
+    assert facts_of_source(source).response_model_annotated is may_repeat
+    src = "from fastapi import FastAPI\napp = FastAPI()\n" + source
+    found = lint_source(src, "app.py", Settings(enabled=frozenset({"FPI506"}))).diagnostics
+    assert may_repeat or found == []

@@ -59,3 +59,12 @@ def normalise_path(path: str) -> str:
     """Two paths that match the same requests compare equal: parameter names are dropped,
     converters kept (`/items/{id}` == `/items/{item_id}`, != `/items/{id:int}`)."""
     return _PARAM.sub(lambda m: "{:%s}" % m.group(2).strip() if m.group(2) else "{}", path)
+
+
+def stray_brace(path: str) -> bool:
+    """A brace outside every `{param}`: it may pair with one of a path joined to this one, so
+    `normalise_path` of the joined path need not be the normalised pieces joined."""
+    if "{" not in path and "}" not in path:
+        return False
+    rest = _PARAM.sub("", path)
+    return "{" in rest or "}" in rest

@@ -21,11 +21,11 @@ import functools
 import re
 import warnings
 from dataclasses import dataclass, fields
-from typing import Dict, FrozenSet, List, Optional
+from typing import AbstractSet, Dict, FrozenSet, List, Optional
 
 from fastapi_lint.catalogs.security import SQL_WORDS
 from fastapi_lint.catalogs.fastapi import (ADD_ROUTE_METHODS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
-                                           path_parameters)
+                                           path_parameters, stray_brace)
 
 _IN_ASYNC = 2
 #: In a function or lambda body, and not in a class body nested in it: the engine's
@@ -77,12 +77,14 @@ class FileFacts:
     aliased: FrozenSet[str]
     #: Names of the file's `async def`s (methods and nested ones included).
     async_defs: FrozenSet[str]
-    #: Two route registrations (calls named like FastAPI's route decorators and `add_*_route`
-    #: methods, with a literal path as first argument or `path=`) may collide: the same path
-    #: once parameter names are dropped, the same method (or a registration whose methods are
-    #: not in its name), and the same scope (the innermost `def` around the registration, or
-    #: none; for a decorator, around the decorated `def`).
-    route_path_repeated: bool
+    #: Two route registrations (function decorators named like FastAPI's route decorators, and
+    #: `add_*_route` calls, on a dotted name, with a literal path as first argument or `path=`) may
+    #: collide: the same method (or a registration whose methods are not in its name), the
+    #: same scope (the innermost `def` around the registration, or none; for a decorator,
+    #: around the decorated `def`), and the same path once parameter names are dropped, on
+    #: the same owner (`app` and `app.router` count as one) or on owners `include_router`
+    #: can make one, with prefixes (see `_routes_may_collide`).
+    routes_may_collide: bool
     #: Literal `prefix=` keyword arguments (`APIRouter(prefix=...)`, `include_router(..., prefix=...)`).
     prefixes: FrozenSet[str]
     #: What `raise` statements inside the body of a `try` with handlers raise: the last
@@ -111,12 +113,12 @@ class FileFacts:
     function_defs: FrozenSet[str]
     #: A route path parameter may reach no parameter of its function: a route decorator whose
     #: literal path (with any literal `prefix=` of the file) has a `{name}` that is not a
-    #: parameter of the decorated function, or whose function has no `**kwargs` but a
-    #: parameter with `alias=`/`validation_alias=`; or an `add_*_route` call with a `{` in
+    #: parameter of the decorated function, or has one while the function has no `**kwargs`
+    #: but a parameter with `alias=`/`validation_alias=`; or an `add_*_route` call with a `{` in
     #: its literal path or in a prefix (its endpoint is elsewhere).
     path_param_unreceived: bool
-    #: A function with a return annotation has a decorator call with `response_model=`, or an
-    #: `add_*_route` call passes `response_model=`.
+    #: A function's return annotation may be the `response_model=` of its route decorator
+    #: (`_may_be_same_type`), or an `add_*_route` call passes `response_model=`.
     response_model_annotated: bool
     #: What each import binds its name to, as `ModuleContext.qualname` resolves it:
     #: `import a.b` -> "a", `import a.b as c` -> "a.b", `from a.b import c [as d]` -> "a.b.c";
@@ -144,6 +146,10 @@ class FileFacts:
     #: A string literal, other than a statement of its own (a docstring), holds an SQL word
     #: (`catalogs.security.SQL_WORDS`): text built in this module can only look like SQL then.
     sql_words: bool
+    #: What `status_code=` keyword arguments spell: the value of an integer literal ("204"),
+    #: or the last identifier of a name or attribute (`status.HTTP_204_NO_CONTENT` ->
+    #: "HTTP_204_NO_CONTENT"). Other values resolve to no status code.
+    status_codes: FrozenSet[str]
 
     @functools.cached_property
     def unawaited_calls(self) -> FrozenSet[str]:
@@ -187,6 +193,97 @@ def _terminal(expr: ast.expr) -> Optional[str]:
     return None
 
 
+#: Above this many route registrations in a file, `routes_may_collide` holds without comparing
+#: every pair.
+_MAX_ROUTE_PAIRS = 400
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _routes_may_collide(registrations: List[tuple], includes: List[tuple], prefixes: AbstractSet[str]) -> bool:
+    """`FileFacts.routes_may_collide`, from the registrations (owner, literal path, scope,
+    method) and the `include_router` calls (owner, router) of the file.
+
+    The model keys a route by its root owner: from the route's owner, while that router is
+    included exactly once in the module (into an app or router it knows, with literal
+    prefixes), it goes on to the owner it is included in, and prepends the prefixes. Here an
+    include may be followed when its owner includes that router once (the model may not know
+    the others for apps); the owners a registration may end on are all those reachable so.
+    Two registrations of one owner compare their literal paths (the same prefixes come
+    before both); of two owners that may end on one root, by their ends: equal full paths end
+    with one another's literal paths (once normalised, which works piece by piece unless a
+    brace is left outside a `{param}`)."""
+    counts: Dict[str, Dict[str, int]] = {}
+    for owner, router in includes:
+        into = counts.setdefault(router, {})
+        into[owner] = into.get(owner, 0) + 1
+    reach: Dict[str, FrozenSet[str]] = {}
+
+    def reachable(owner: str) -> FrozenSet[str]:
+        if owner not in reach:
+            found = {owner}
+            todo = [owner]
+            while todo:
+                for t, n in counts.get(todo.pop(), {}).items():
+                    if n == 1 and t not in found:
+                        found.add(t)
+                        todo.append(t)
+            reach[owner] = frozenset(found)
+        return reach[owner]
+
+    if len(registrations) > _MAX_ROUTE_PAIRS:
+        return True
+    keyed = [(owner, normalise_path(path), scope, method) for owner, path, scope, method in registrations]
+    stray = bool(includes) and any(stray_brace(p) for p in (*prefixes, *(r[1] for r in registrations)))
+    for i, a in enumerate(keyed):
+        for b in keyed[i + 1:]:
+            if not (a[3] == b[3] or a[3] == "*" or b[3] == "*"):
+                continue  # `get` and `post` do not meet; `api_route`/`add_api_route` meet any
+            if not (a[2] is b[2] or a[2] is _ANY_SCOPE or b[2] is _ANY_SCOPE):
+                continue
+            if a[0] == b[0]:
+                if a[1] == b[1]:
+                    return True
+            elif not reachable(a[0]).isdisjoint(reachable(b[0])) and (
+                    stray or a[1].endswith(b[1]) or b[1].endswith(a[1])):
+                return True
+    return False
+
+
+def _dotted(expr: ast.expr) -> Optional[str]:
+    parts = []
+    while type(expr) is ast.Attribute:
+        parts.append(expr.attr)
+        expr = expr.value
+    if type(expr) is not ast.Name:
+        return None
+    parts.append(expr.id)
+    return ".".join(reversed(parts))
+
+
+def _may_be_same_type(a: ast.expr, b: ast.expr, import_as: bool) -> bool:
+    """FPI506's `_same` may hold: the code of both, without whitespace, is the same (compared
+    here as unparsed, which also merges quotes and parentheses), or both are dotted names of
+    one qualified name: with the same last part, or (a bare name may be an import's `as`
+    name) in a file with such an import."""
+    da, db = _dotted(a), _dotted(b)
+    if da is not None and db is not None:
+        if da.rpartition(".")[2] == db.rpartition(".")[2]:
+            return True
+        if import_as and ("." not in da or "." not in db):
+            return True
+    return _WHITESPACE.sub("", ast.unparse(a)) == _WHITESPACE.sub("", ast.unparse(b))
+
+
+def _owner_name(expr: ast.expr) -> Optional[str]:
+    """An app or router as the model names it: a dotted name, with `app.router` as `app` (the
+    model does so for an app's router; merging more owners only makes more paths collide).
+    None: no dotted name, which the model does not take for an app or router."""
+    name = _dotted(expr)
+    if name is not None and name.endswith(".router"):
+        return name[: -len(".router")]
+    return name
+
+
 def _registration_scope(own: Optional["OwnBody"], flags: int) -> object:
     """The scope of a route registration at a node walked with `own` and `flags` (see _MODULE)."""
     if own is not None:
@@ -195,7 +292,11 @@ def _registration_scope(own: Optional["OwnBody"], flags: int) -> object:
 
 
 def _route_path(call: ast.Call) -> Optional[str]:
-    arg = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "path"), None)
+    """The literal path of a registration, found as the model finds it: `path=`, else the first
+    positional argument that is not `*args`."""
+    arg = next((k.value for k in call.keywords if k.arg == "path"), None)
+    if arg is None:
+        arg = next((a for a in call.args if type(a) is not ast.Starred), None)
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return arg.value
     return None
@@ -238,11 +339,12 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     async_calls = set()
     decorators = set()
     keywords = set()
+    status_codes = set()
     aliased = set()
     async_defs = set()
-    normalised_paths: Dict[str, List[tuple]] = {}  # path -> [(scope, method)]
+    registrations: List[tuple] = []  # (owner, literal path, scope, method)
+    includes: List[tuple] = []  # (owner, router)
     decorator_scopes: Dict[int, object] = {}  # id(decorator call) -> the scope of its def statement
-    route_path_repeated = False
     prefixes = set()
     raised_in_try = set()
     scope_calls = set()
@@ -255,7 +357,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     function_defs = set()
     route_params: List[tuple] = []  # (path parameters, the function's parameter names; None: aliased)
     add_route_params = False
-    response_model_annotated = False
+    response_model_annotated = False  # of add_*_route calls; decorators: annotated_models
+    annotated_models: List[tuple] = []  # (response_model= of a route decorator, the def's return annotation)
+    import_as = False
     unawaited_names = set()
     unawaited_methods = set()
     self_calls = set()
@@ -289,24 +393,27 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
             name = _terminal(node.func)
             if name is not None:
                 calls.add(name)
-                if name in ROUTE_CALLS:
+                if name == "include_router" and type(node.func) is ast.Attribute:
+                    router = next((k.value for k in node.keywords if k.arg == "router"), None) or next(
+                        (a for a in node.args if type(a) is not ast.Starred), None)
+                    owner = _owner_name(node.func.value)
+                    router = _owner_name(router) if router is not None else None
+                    if owner is not None and router is not None:
+                        includes.append((owner, router))
+                elif name in ROUTE_CALLS:
                     path = _route_path(node)
                     if name in ADD_ROUTE_METHODS:
                         add_route_params = add_route_params or (path is not None and "{" in path)
                         if not response_model_annotated and any(k.arg == "response_model" for k in node.keywords):
                             response_model_annotated = True
-                    if path is not None and not route_path_repeated:
-                        # same path and method: `get` and `post` of one path do not collide;
-                        # api_route/add_api_route (methods=...) may collide with any method
-                        method = _METHOD_OF.get(name, "*")
-                        scope = decorator_scopes.get(id(node))
-                        if scope is None:
-                            scope = _registration_scope(own, flags)
-                        seen = normalised_paths.setdefault(normalise_path(path), [])
-                        route_path_repeated = any(
-                            (m == method or m == "*" or method == "*")
-                            and (sc is scope or sc is _ANY_SCOPE or scope is _ANY_SCOPE) for sc, m in seen)
-                        seen.append((scope, method))
+                    # a route decorator registers only as a function's decorator (`client.get("/")`
+                    # in a test registers nothing)
+                    scope = decorator_scopes.get(id(node))
+                    if scope is None and name in ADD_ROUTE_METHODS:
+                        scope = _registration_scope(own, flags)
+                    owner = _owner_name(node.func.value) if type(node.func) is ast.Attribute else None
+                    if path is not None and owner is not None and scope is not None:
+                        registrations.append((owner, path, scope, _METHOD_OF.get(name, "*")))
                 if id(node) not in awaited:
                     func = node.func
                     if type(func) is ast.Name:
@@ -334,6 +441,14 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 keywords.add(node.arg)
                 if node.arg == "prefix" and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                     prefixes.add(node.value.value)
+                elif node.arg == "status_code":
+                    value = node.value
+                    if type(value) is ast.Constant and type(value.value) is int:
+                        status_codes.add(str(value.value))
+                    else:
+                        name = _terminal(value)
+                        if name is not None:
+                            status_codes.add(name)
                 elif node.arg == "class_":  # sessionmaker(class_=...): flow.py reads a type
                     _add_type_names(node.value, bound_values)
                     push((node.value, flags | _IN_TYPE, own))
@@ -371,8 +486,10 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                             path = _route_path(d)
                             if path is not None and node.args.kwarg is None:  # **kwargs takes any
                                 route_params.append((path_parameters(path), _received(node.args)))
-                            if node.returns is not None and any(k.arg == "response_model" for k in d.keywords):
-                                response_model_annotated = True
+                            if node.returns is not None:
+                                model = next((k.value for k in d.keywords if k.arg == "response_model"), None)
+                                if model is not None:
+                                    annotated_models.append((model, node.returns))
                     push((d, flags | _IN_DEF, None))
                 if node.returns is not None:
                     push((node.returns, flags | _IN_TYPE | _IN_DEF, None))
@@ -415,6 +532,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
             for alias in node.names:
                 names.update(alias.name.split("."))
                 if alias.asname:
+                    import_as = True
                     names.add(alias.asname)
                     aliased.add(alias.name.rpartition(".")[2])
                     bindings.add(alias.name)
@@ -432,6 +550,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 bindings.add(imported)
                 names.add(alias.name)
                 if alias.asname:
+                    import_as = True
                     names.add(alias.asname)
                     aliased.add(alias.name)
             continue
@@ -500,7 +619,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     prefix_params = {n for p in prefixes for n in path_parameters(p)}
     path_param_unreceived = (
         add_route_params or (bool(prefix_params) and not calls.isdisjoint(ADD_ROUTE_METHODS))
-        or any(received is None or not (set(params) | prefix_params) <= received
+        or any((params or prefix_params) and (received is None or not (set(params) | prefix_params) <= received)
                for params, received in route_params))
     if bodies:
         for body in bodies.values():
@@ -508,12 +627,14 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     return FileFacts(frozenset(names), frozenset(calls),
                      frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs),
-                     route_path_repeated, frozenset(prefixes), frozenset(raised_in_try), frozenset(scope_calls),
+                     _routes_may_collide(registrations, includes, prefixes), frozenset(prefixes), frozenset(raised_in_try), frozenset(scope_calls),
                      frozenset(type_string_names), frozenset(bound_values), frozenset(operators),
                      frozenset(class_defs), frozenset(function_defs), path_param_unreceived,
-                     response_model_annotated, frozenset(bindings), frozenset(arg_calls),
+                     response_model_annotated or any(_may_be_same_type(m, r, import_as) for m, r in annotated_models),
+                     frozenset(bindings), frozenset(arg_calls),
                      frozenset(unawaited_names), frozenset(unawaited_methods), frozenset(self_calls),
-                     frozenset(_module_async_defs(tree.body)), bool(SQL_WORDS.search("\n".join(strings))))
+                     frozenset(_module_async_defs(tree.body)), bool(SQL_WORDS.search("\n".join(strings))),
+                     frozenset(status_codes))
 
 
 def _module_async_defs(body: List[ast.stmt]) -> set:

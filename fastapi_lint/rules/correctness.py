@@ -12,6 +12,7 @@ from fastapi_lint.catalogs.lifecycle import (BROAD_EXCEPTIONS, CORS_MIDDLEWARE, 
 from fastapi_lint.diagnostics import DISPLAY_ONLY, UNSAFE
 from fastapi_lint.model.fastapi import (ROUTE_TOKENS, FastAPIModel, MiddlewareRegistration, Route, keyword, normalise_path,
                                         path_parameters, string_value)
+from fastapi_lint.model.gating import import_aliased
 from fastapi_lint.model.gates import may_register_routes, names_any, origin_possible, terminals
 from fastapi_lint.model.imports import dotted_name, own_nodes
 from fastapi_lint.registry import FixSpec, Rule, hint, register
@@ -498,6 +499,8 @@ class PathParameterMissing(Rule):
 # ---------------------------------------------------------------------------- FPI504
 
 _NO_BODY_CODES = {204, 304} | set(range(100, 200))
+#: How `FileFacts.status_codes` spells a status `_status` resolves to no body.
+_NO_BODY_SPELLINGS = frozenset(map(str, _NO_BODY_CODES)) | frozenset(NO_BODY_STATUS_NAMES)
 
 
 @register
@@ -512,6 +515,11 @@ class BodyOnNoContentStatus(Rule):
 
     @classmethod
     def wants(cls, facts, index):
+        # a `status_code=` spelling a bodiless status, or a name an import alias may hide one
+        # behind (`from fastapi.status import HTTP_204_NO_CONTENT as NO_CONTENT`)
+        if facts.status_codes.isdisjoint(_NO_BODY_SPELLINGS) and (
+                not facts.status_codes or import_aliased(facts).isdisjoint(NO_BODY_STATUS_NAMES)):
+            return False
         return may_register_routes(facts)
     docs = """
     ## What it does
@@ -571,7 +579,7 @@ class BodyOnNoContentStatus(Rule):
             return None
         v = arg.value
         if isinstance(v, cst.Integer):
-            code = int(v.value)
+            code = int(v.value, 0)  # 0xCC, 1_00
             return code if code in _NO_BODY_CODES else None
         q = self.ctx.qualname(v)
         if q:
@@ -741,9 +749,9 @@ class DuplicateRoute(Rule):
 
     @classmethod
     def wants(cls, facts, index):
-        """Two literal route paths equal once parameter names are dropped, or a literal
-        `prefix=` that can make two different literals one full path."""
-        return may_register_routes(facts) and (facts.route_path_repeated or bool(facts.prefixes))
+        """Two route registrations that may share a method, a scope and a full path (see
+        `FileFacts.routes_may_collide`)."""
+        return facts.routes_may_collide and may_register_routes(facts)
     docs = """
     ## What it does
     Reports a route whose method and path were already registered on the same app or
