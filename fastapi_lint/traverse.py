@@ -141,9 +141,18 @@ _SKIPPED_BY_CLASS: "weakref.WeakKeyDictionary[type, frozenset]" = weakref.WeakKe
 
 
 def _skipped_for(cls: type) -> frozenset:
+    """What `visit_readonly` leaves out for a visitor class: the SYNTAX_ONLY types it has no
+    method for. libcst's own classes (CSTVisitor has a no-op method for every type) do not
+    count. A class that overrides `on_visit`/`on_leave` sees every node, unless it says
+    `SKIPS_SYNTAX = True` (it reads no punctuation, operator or trivia node there)."""
     found = _SKIPPED_BY_CLASS.get(cls)
     if found is None:
-        found = _SKIPPED_BY_CLASS[cls] = skipped_types(dir(cls))
+        own = {name for c in cls.__mro__ if not c.__module__.startswith("libcst") for name in vars(c)}
+        if ("on_visit" in own or "on_leave" in own) and not getattr(cls, "SKIPS_SYNTAX", False):
+            found = frozenset()
+        else:
+            found = skipped_types(own)
+        _SKIPPED_BY_CLASS[cls] = found
     return found
 
 
@@ -184,8 +193,8 @@ def walk(root: cst.CSTNode, on_visit: Callable[[cst.CSTNode], bool],
 
 def visit_readonly(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """`root.visit(visitor)` for a visitor that only reads: same calls (`visit_X`, `leave_X`,
-    `on_visit`/`on_leave` overrides), same order, no copy of the tree. Trivia is skipped
-    unless the visitor has a method for one of its types (see SYNTAX_ONLY)."""
+    `on_visit`/`on_leave` overrides), same order, no copy of the tree. Trivia and punctuation
+    are skipped unless the visitor has a method for one of their types (see `_skipped_for`)."""
     walk(root, visitor.on_visit, visitor.on_leave, _skipped_for(type(visitor)))
 
 

@@ -936,7 +936,11 @@ def test_facts_status_codes_spell_what_fpi504_can_resolve():
     # ... but a path with no parameter has nothing to receive
     ("@app.get('/items')\ndef a(q: str = Query(alias='x')): ...\n", False),
     ("router = APIRouter(prefix='/{org}')\n@router.get('/items')\ndef a(q: str = Query(alias='x')): ...\n", True),
-    ("app.add_api_route('/items/{item_id}', a)\n", True),
+    ("def a(): ...\napp.add_api_route('/items/{item_id}', a)\n", True),
+    ("def a(): ...\napp.add_api_route('/items/{item_id}', endpoint=a)\n", True),
+    # an endpoint that is no def of the file makes no route in the model
+    ("app.add_api_route('/items/{item_id}', a)\n", False),
+    ("def a(): ...\napp.add_api_route('/items/{item_id}', handlers.a)\n", False),
 ])
 def test_facts_path_parameters_unreceived(source, unreceived):
     assert facts_of_source(source).path_param_unreceived is unreceived
@@ -952,10 +956,47 @@ def test_facts_path_parameters_unreceived(source, unreceived):
     ("@app.get('/', response_model=ItemOut)\ndef a() -> Item: ...\n", False),
     # an import's `as` name is one qualified name under two spellings
     ("from m import Item as Out\n@app.get('/', response_model=m.Item)\ndef a() -> Out: ...\n", True),
-    ("app.add_api_route('/', a, response_model=Item)\n", True),
+    ("def a(): ...\napp.add_api_route('/', a, response_model=Item)\n", True),
+    ("def get(self, path, endpoint, response_model=None):\n"
+     "    self.router.add_api_route(path, endpoint=endpoint, response_model=response_model)\n", False),
 ])
 def test_facts_response_model_may_repeat_the_annotation(source, may_repeat):
     assert facts_of_source(source).response_model_annotated is may_repeat
     src = "from fastapi import FastAPI\napp = FastAPI()\n" + source
     found = lint_source(src, "app.py", Settings(enabled=frozenset({"FPI506"}))).diagnostics
     assert may_repeat or found == []
+
+
+def test_the_walks_shortcuts_change_no_fact(monkeypatch):
+    """`file_facts` sends node classes in `_PLAIN` straight to their children and skips
+    `_LEAF_FIELDS`: without either shortcut, every fixture has the same facts."""
+    from fastapi_lint.model import facts as facts_module
+
+    sources = []
+    for name in sorted(os.listdir(FIXTURES)):
+        if name.endswith(".py"):
+            with open(os.path.join(FIXTURES, name), encoding="utf-8") as fh:
+                sources.append(fh.read())
+    fast = [facts_of_source(src) for src in sources]
+    monkeypatch.setattr(facts_module, "_PLAIN", frozenset())
+    monkeypatch.setattr(facts_module, "_LEAF_FIELDS", frozenset())
+    monkeypatch.setattr(facts_module, "_CHILD_FIELDS", {})
+    assert [facts_of_source(src) for src in sources] == fast
+    assert sum(f is not None for f in fast) > 50
+
+
+@pytest.mark.parametrize("source, registers", [
+    ("app = FastAPI(on_startup=[connect])\n", True),
+    ("app = FastAPI(on_shutdown=None)\n", False),
+    ("def make(on_startup=None):\n    return FastAPI(on_startup=on_startup)\n", False),
+    ("def make(*, hooks):\n    return FastAPI(on_startup=hooks)\n", False),
+    ("def make(hooks):\n    return FastAPI(on_startup=[hooks])\n", True),
+    ("def make():\n    return FastAPI(on_startup=hooks)\n", True),
+    # a lambda or class in between: the walk does not know the model's scope
+    ("def make(hooks):\n    return lambda: FastAPI(on_startup=hooks)\n", True),
+])
+def test_facts_event_keywords_forwarded_register_nothing(source, registers):
+    assert facts_of_source(source).event_keywords is registers
+    src = "from fastapi import FastAPI\n" + source
+    found = lint_source(src, "app.py", Settings(enabled=frozenset({"FPI401"}))).diagnostics
+    assert registers or found == []

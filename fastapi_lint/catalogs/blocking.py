@@ -13,7 +13,8 @@ Adding a library is a line here:
   keyword arguments to it (FPI107's fix uses `functools.partial` when they do not).
 """
 
-from typing import Dict, FrozenSet, Tuple
+import functools
+from typing import Dict, FrozenSet, Optional, Tuple
 
 #: FPI101: sleeping threads. The fix replaces these with `await asyncio.sleep(...)`.
 BLOCKING_SLEEP = frozenset({
@@ -208,13 +209,26 @@ def match_blocking(callee: str, flag_off=None) -> "Tuple[str, str] | None":
     """
     if not callee:
         return None
+    found = _match_callee(callee)
+    if found is None:
+        return None
+    code, label, flag = found
+    if flag is not None and flag_off is not None and flag_off(*flag):
+        return None
+    return code, label
+
+
+@functools.lru_cache(maxsize=8192)
+def _match_callee(callee: str) -> "Tuple[str, str, Optional[Tuple[int, str]]] | None":
+    """`match_blocking` without the call's arguments: (code, label, the (position, keyword) of
+    a `block=` flag that may turn it off, or None). The same callee recurs across a project."""
     label = (callee[len("builtins."):] if callee.startswith("builtins.") else callee) + "()"
     for code, names in FUNCTIONS.items():
         if callee in names:
-            return code, label
+            return code, label, None
         module, _, name = callee.rpartition(".")
         if module and f"{module}.*" in names and name[:1].islower() and not name.startswith("_"):
-            return code, label
+            return code, label, None
     callee = _same_kind(callee)
     best = None
     for root in OBJECTS:
@@ -241,10 +255,8 @@ def match_blocking(callee: str, flag_off=None) -> "Tuple[str, str] | None":
             return None
     elif method not in methods:
         return None
-    if code in NON_BLOCKING_FLAG_CODES and method in NON_BLOCKING_FLAG and flag_off is not None:
-        if flag_off(*NON_BLOCKING_FLAG[method]):
-            return None
-    return code, label
+    flag = NON_BLOCKING_FLAG[method] if code in NON_BLOCKING_FLAG_CODES and method in NON_BLOCKING_FLAG else None
+    return code, label, flag
 
 
 def offload_spec(qualname, method_name=None):

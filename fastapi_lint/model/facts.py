@@ -54,6 +54,12 @@ _METHOD_OF = {**{m: m for m in HTTP_METHODS},
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+#: Frequent node classes no branch of `file_facts`'s walk handles (it only visits their children).
+_PLAIN = frozenset(getattr(ast, n) for n in (
+    "If", "For", "AsyncFor", "While", "With", "AsyncWith", "Compare", "BoolOp", "UnaryOp", "Dict", "List",
+    "Tuple", "Set", "Starred", "comprehension", "ListComp", "SetComp", "DictComp", "GeneratorExp",
+    "FormattedValue", "arguments", "Delete", "Assert", "Pass", "Break", "Continue", "Slice", "IfExp", "Module",
+    "Match", "match_case") if hasattr(ast, n))
 #: Pattern nodes that bind a name (Python 3.10+).
 _MATCH_CAPTURES = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar", "MatchMapping") if hasattr(ast, n))
 
@@ -78,7 +84,8 @@ class FileFacts:
     #: Names of the file's `async def`s (methods and nested ones included).
     async_defs: FrozenSet[str]
     #: Two route registrations (function decorators named like FastAPI's route decorators, and
-    #: `add_*_route` calls, on a dotted name, with a literal path as first argument or `path=`) may
+    #: `add_*_route` calls of an endpoint route (see `path_param_unreceived`), on a dotted name,
+    #: with a literal path as first argument or `path=`) may
     #: collide: the same method (or a registration whose methods are not in its name), the
     #: same scope (the innermost `def` around the registration, or none; for a decorator,
     #: around the decorated `def`), and the same path once parameter names are dropped, on
@@ -114,11 +121,13 @@ class FileFacts:
     #: A route path parameter may reach no parameter of its function: a route decorator whose
     #: literal path (with any literal `prefix=` of the file) has a `{name}` that is not a
     #: parameter of the decorated function, or has one while the function has no `**kwargs`
-    #: but a parameter with `alias=`/`validation_alias=`; or an `add_*_route` call with a `{` in
-    #: its literal path or in a prefix (its endpoint is elsewhere).
+    #: but a parameter with `alias=`/`validation_alias=`; or an endpoint route with a `{` in
+    #: its literal path or in a prefix (its endpoint is elsewhere). An endpoint route is an
+    #: `add_*_route` call whose endpoint (`endpoint=` or the second positional argument) is
+    #: a bare name of a def of the file: the model takes no other for a route.
     path_param_unreceived: bool
     #: A function's return annotation may be the `response_model=` of its route decorator
-    #: (`_may_be_same_type`), or an `add_*_route` call passes `response_model=`.
+    #: (`_may_be_same_type`), or an endpoint route passes `response_model=`.
     response_model_annotated: bool
     #: What each import binds its name to, as `ModuleContext.qualname` resolves it:
     #: `import a.b` -> "a", `import a.b as c` -> "a.b", `from a.b import c [as d]` -> "a.b.c";
@@ -150,6 +159,10 @@ class FileFacts:
     #: or the last identifier of a name or attribute (`status.HTTP_204_NO_CONTENT` ->
     #: "HTTP_204_NO_CONTENT"). Other values resolve to no status code.
     status_codes: FrozenSet[str]
+    #: An `on_startup=`/`on_shutdown=` argument that may register handlers: not `None`, nor
+    #: a parameter of the function whose own body holds the call (a factory forwarding its
+    #: caller's handlers, which the model does not count).
+    event_keywords: bool
 
     @functools.cached_property
     def unawaited_calls(self) -> FrozenSet[str]:
@@ -191,6 +204,13 @@ def _terminal(expr: ast.expr) -> Optional[str]:
     if isinstance(expr, ast.Attribute):
         return expr.attr
     return None
+
+
+#: Fields the walk in `file_facts` does not descend into: expression contexts (`Load`),
+#: operators (read from their node where needed) and fields that hold no node.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "conversion", "level", "is_async"})
+#: node class -> its fields that may hold nodes (filled as the walk meets classes)
+_CHILD_FIELDS: Dict[type, tuple] = {}
 
 
 #: Above this many route registrations in a file, `routes_may_collide` holds without comparing
@@ -274,6 +294,13 @@ def _may_be_same_type(a: ast.expr, b: ast.expr, import_as: bool) -> bool:
     return _WHITESPACE.sub("", ast.unparse(a)) == _WHITESPACE.sub("", ast.unparse(b))
 
 
+def _forwarded(value: ast.expr, args: Optional[ast.arguments]) -> bool:
+    if type(value) is ast.Constant and value.value is None:
+        return True
+    return type(value) is ast.Name and args is not None and any(
+        a.arg == value.id for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
+
+
 def _owner_name(expr: ast.expr) -> Optional[str]:
     """An app or router as the model names it: a dotted name, with `app.router` as `app` (the
     model does so for an app's router; merging more owners only makes more paths collide).
@@ -331,9 +358,11 @@ def _received(args: ast.arguments) -> Optional[FrozenSet[str]]:
     return frozenset(p.arg for p in params)
 
 
-def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) -> FileFacts:
+def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
+               named_calls: Optional[Dict[str, List[ast.Call]]] = None) -> FileFacts:
     """One walk over the tree. With `bodies`, also fills it: id(def node) -> its OwnBody
-    (calls in source order)."""
+    (calls in source order). With `named_calls`, also appends to each of its lists the calls
+    whose callee's last identifier is that key (`Depends(...)`, `fastapi.Depends(...)`)."""
     names = set()
     calls = set()
     async_calls = set()
@@ -356,10 +385,11 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     class_defs = set()
     function_defs = set()
     route_params: List[tuple] = []  # (path parameters, the function's parameter names; None: aliased)
-    add_route_params = False
-    response_model_annotated = False  # of add_*_route calls; decorators: annotated_models
+    add_routes: List[tuple] = []  # (endpoint name, literal path, response_model=?, registration)
     annotated_models: List[tuple] = []  # (response_model= of a route decorator, the def's return annotation)
     import_as = False
+    event_keywords = False
+    own_args: Dict[int, ast.arguments] = {}  # id(OwnBody) -> the parameters of its function
     unawaited_names = set()
     unawaited_methods = set()
     self_calls = set()
@@ -368,7 +398,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
     awaited = set()
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
-    iter_fields = ast.iter_fields
+    child_fields = _CHILD_FIELDS
     AST = ast.AST
     while stack:
         node, flags, own = pop()
@@ -376,7 +406,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
         if kind is ast.Name:
             names.add(node.id)
             continue
-        if kind is ast.Attribute:
+        if kind in _PLAIN:
+            pass  # no branch below: straight to the children
+        elif kind is ast.Attribute:
             names.add(node.attr)
         elif kind is ast.Call:
             if own is not None:
@@ -393,6 +425,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
             name = _terminal(node.func)
             if name is not None:
                 calls.add(name)
+                if named_calls is not None and name in named_calls:
+                    named_calls[name].append(node)
                 if name == "include_router" and type(node.func) is ast.Attribute:
                     router = next((k.value for k in node.keywords if k.arg == "router"), None) or next(
                         (a for a in node.args if type(a) is not ast.Starred), None)
@@ -402,18 +436,20 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                         includes.append((owner, router))
                 elif name in ROUTE_CALLS:
                     path = _route_path(node)
-                    if name in ADD_ROUTE_METHODS:
-                        add_route_params = add_route_params or (path is not None and "{" in path)
-                        if not response_model_annotated and any(k.arg == "response_model" for k in node.keywords):
-                            response_model_annotated = True
-                    # a route decorator registers only as a function's decorator (`client.get("/")`
-                    # in a test registers nothing)
-                    scope = decorator_scopes.get(id(node))
-                    if scope is None and name in ADD_ROUTE_METHODS:
-                        scope = _registration_scope(own, flags)
                     owner = _owner_name(node.func.value) if type(node.func) is ast.Attribute else None
-                    if path is not None and owner is not None and scope is not None:
-                        registrations.append((owner, path, scope, _METHOD_OF.get(name, "*")))
+                    if name in ADD_ROUTE_METHODS:
+                        # the model takes it for a route when its endpoint is a bare name of a
+                        # def of the module (known once the walk is over)
+                        endpoint = next((k.value for k in node.keywords if k.arg == "endpoint"), None)
+                        if endpoint is None:
+                            endpoint = ([a for a in node.args if type(a) is not ast.Starred][1:2] or [None])[0]
+                        if type(endpoint) is ast.Name:
+                            add_routes.append((endpoint.id, path, any(k.arg == "response_model" for k in node.keywords),
+                                               (owner, path, _registration_scope(own, flags), _METHOD_OF.get(name, "*"))))
+                    elif path is not None and owner is not None and id(node) in decorator_scopes:
+                        # a route decorator registers only as a function's decorator
+                        # (`client.get("/")` in a test registers nothing)
+                        registrations.append((owner, path, decorator_scopes[id(node)], _METHOD_OF.get(name, "*")))
                 if id(node) not in awaited:
                     func = node.func
                     if type(func) is ast.Name:
@@ -441,6 +477,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 keywords.add(node.arg)
                 if node.arg == "prefix" and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                     prefixes.add(node.value.value)
+                elif node.arg == "on_startup" or node.arg == "on_shutdown":
+                    if not _forwarded(node.value, own_args.get(id(own)) if own is not None else None):
+                        event_keywords = True
                 elif node.arg == "status_code":
                     value = node.value
                     if type(value) is ast.Constant and type(value.value) is int:
@@ -500,6 +539,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                     first = [*node.args.posonlyargs, *node.args.args][:1]
                     receiver = first[0].arg if first else None
                 body = OwnBody(owner, receiver)
+                own_args[id(body)] = node.args
                 if bodies is not None:
                     bodies[id(node)] = body
                 for stmt in node.body:
@@ -609,16 +649,24 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                 captured = getattr(node, attr, None)
                 if captured:
                     names.add(captured)
-        for _, value in iter_fields(node):
-            if isinstance(value, list):
+        fields_of = child_fields.get(kind)
+        if fields_of is None:
+            fields_of = child_fields[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+        for field in fields_of:
+            value = getattr(node, field, None)
+            if type(value) is list:
                 for item in value:
                     if isinstance(item, AST):
                         push((item, flags, own))
             elif isinstance(value, AST):
                 push((value, flags, own))
+    add_routes = [a for a in add_routes if a[0] in function_defs]
+    for _, path, _, registration in add_routes:
+        if path is not None and registration[0] is not None:
+            registrations.append(registration)
     prefix_params = {n for p in prefixes for n in path_parameters(p)}
     path_param_unreceived = (
-        add_route_params or (bool(prefix_params) and not calls.isdisjoint(ADD_ROUTE_METHODS))
+        any(path is not None and "{" in path for _, path, _, _ in add_routes) or (bool(prefix_params) and bool(add_routes))
         or any((params or prefix_params) and (received is None or not (set(params) | prefix_params) <= received)
                for params, received in route_params))
     if bodies:
@@ -630,11 +678,11 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None) ->
                      _routes_may_collide(registrations, includes, prefixes), frozenset(prefixes), frozenset(raised_in_try), frozenset(scope_calls),
                      frozenset(type_string_names), frozenset(bound_values), frozenset(operators),
                      frozenset(class_defs), frozenset(function_defs), path_param_unreceived,
-                     response_model_annotated or any(_may_be_same_type(m, r, import_as) for m, r in annotated_models),
+                     any(a[2] for a in add_routes) or any(_may_be_same_type(m, r, import_as) for m, r in annotated_models),
                      frozenset(bindings), frozenset(arg_calls),
                      frozenset(unawaited_names), frozenset(unawaited_methods), frozenset(self_calls),
                      frozenset(_module_async_defs(tree.body)), bool(SQL_WORDS.search("\n".join(strings))),
-                     frozenset(status_codes))
+                     frozenset(status_codes), event_keywords)
 
 
 def _module_async_defs(body: List[ast.stmt]) -> set:

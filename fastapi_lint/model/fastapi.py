@@ -369,6 +369,10 @@ class _Collector(cst.CSTVisitor):
     """Two passes: owners first (so a route above `app = FastAPI()` in a factory still counts),
     then routes, middleware, handlers, includes and Depends."""
 
+    #: `on_visit` keeps stacks of statements and blocks and dispatches by type: no punctuation,
+    #: operator or trivia node matters to it
+    SKIPS_SYNTAX = True
+
     def __init__(self, model: FastAPIModel) -> None:
         super().__init__()
         self.model = model

@@ -120,7 +120,7 @@ def may_have_middleware(facts: FileFacts) -> bool:
     BaseHTTPMiddleware subclass."""
     if "middleware" in facts.decorators:
         return True
-    return "dispatch" in facts.names and names_any(facts, BASE_HTTP_MIDDLEWARE)
+    return "dispatch" in facts.function_defs and names_any(facts, BASE_HTTP_MIDDLEWARE)
 
 
 def dependency_names(index: object) -> FrozenSet[str]:

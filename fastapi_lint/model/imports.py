@@ -179,11 +179,13 @@ def find_param(func: Union[cst.FunctionDef, cst.Lambda], name: str) -> Optional[
 def own_nodes(root: cst.CSTNode, types: tuple) -> List[cst.CSTNode]:
     """Nodes of the given types under `root` (a function, or a block) that belong to it: not
     inside nested defs, lambdas or classes."""
-    from fastapi_lint.traverse import visit_readonly
+    from fastapi_lint.traverse import SYNTAX_ONLY, visit_readonly
 
     found: List[cst.CSTNode] = []
 
     class _V(cst.CSTVisitor):
+        SKIPS_SYNTAX = not any(issubclass(t, tuple(SYNTAX_ONLY)) for t in types)
+
         def on_visit(self, node: cst.CSTNode) -> bool:
             if isinstance(node, types):
                 found.append(node)

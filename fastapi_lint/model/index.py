@@ -405,7 +405,8 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
 
     tree = ast.parse(source)
     bodies: Dict[int, OwnBody] = {}
-    summary = ModuleSummary(module_name, path, gate_facts=file_facts(tree, bodies))
+    depends_calls: Dict[str, List[ast.Call]] = {name: [] for name in DEPENDS_NAMES}
+    summary = ModuleSummary(module_name, path, gate_facts=file_facts(tree, bodies, depends_calls))
     prefix = f"{module_name}." if module_name else ""
     statements = list(ast_block_statements(tree.body))
     for stmt in statements:
@@ -441,8 +442,8 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
             for inner in ast_block_statements(stmt.body):
                 if isinstance(inner, _FUNCS):
                     add_function(inner, f"{stmt.name}.")
-    if any(n in source for n in DEPENDS_NAMES):
-        for node in ast.walk(tree):
+    if any(depends_calls.values()):
+        for node in (c for calls in depends_calls.values() for c in calls):
             if not _is_depends_call(node):
                 continue
             arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "dependency"),

@@ -241,7 +241,7 @@ _MIDDLEWARE_BASES = qualnames(BASE_HTTP_MIDDLEWARE)
 def may_call_next(facts) -> bool:
     """`call_next_name` can name a parameter: a `@x.middleware(...)` decorator, or a `dispatch`
     method of a class whose base resolves (by import) to BaseHTTPMiddleware."""
-    return "middleware" in facts.decorators or ("dispatch" in facts.names and _MIDDLEWARE_BASES.met(facts))
+    return "middleware" in facts.decorators or ("dispatch" in facts.function_defs and _MIDDLEWARE_BASES.met(facts))
 
 
 def may_be_framework_async(facts, methods, functions) -> bool:

@@ -822,6 +822,8 @@ class DuplicateRoute(Rule):
         positions = {}
 
         class _V(cst.CSTVisitor):
+            SKIPS_SYNTAX = True  # the order of the nodes it numbers is the same
+
             def on_visit(self, node: cst.CSTNode) -> bool:
                 positions[id(node)] = len(positions)
                 return True

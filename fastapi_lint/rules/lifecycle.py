@@ -22,9 +22,9 @@ ASYNCCONTEXTMANAGER = "contextlib.asynccontextmanager"
 
 def _may_register_event_handlers(facts) -> bool:
     """`FastAPIModel.event_handlers` can be non-empty: an `@x.on_event(...)` decorator, an
-    `x.add_event_handler(...)` call or an `on_startup=`/`on_shutdown=` argument."""
-    return ("on_event" in facts.decorators or "add_event_handler" in facts.calls
-            or "on_startup" in facts.keywords or "on_shutdown" in facts.keywords)
+    `x.add_event_handler(...)` call or an `on_startup=`/`on_shutdown=` argument that is not
+    forwarded (`FileFacts.event_keywords`)."""
+    return "on_event" in facts.decorators or "add_event_handler" in facts.calls or facts.event_keywords
 
 
 # ---------------------------------------------------------------------------- call editing helpers
