@@ -514,8 +514,10 @@ def _work(task: Tuple[str, Optional[FileFacts]]) -> FileResult:
 def _summary_work(path: str) -> Optional[ModuleSummary]:
     settings: Settings = _worker_state["settings"]  # type: ignore[assignment]
     summary = summarize_file(path, settings)
-    if summary is not None and summary.gate_facts is not None:
+    if summary is not None and summary.gate_facts is not None and _RULES_LOADED:
         # The rules whose `wants` needs no index are asked here, in parallel, not in the parent.
+        # Workers forked before the rules were loaded (`_map(preload=False)`: the parent loads
+        # them while the workers scan, 0.15 s) leave it to the parent.
         summary.wanted = _wanted(rules_for(settings.enabled_for(path)), summary.gate_facts, None, index_rules=False)
     return summary
 
@@ -530,16 +532,26 @@ def worker_count(settings: Settings, n_files: int) -> int:
     return min(jobs, n_files)
 
 
-def _map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex]) -> list:
+_RULES_LOADED = False
+
+
+def _load_rules() -> None:
+    global _RULES_LOADED
+    import fastapi_lint.analysis  # noqa: F401
+
+    all_rules()
+    _RULES_LOADED = True
+
+
+def _map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex], preload: bool = True) -> list:
     """`[fn(t) for t in tasks]` (a task is a path or a tuple starting with one), on a process
-    pool when there are enough tasks (see `_pool_map`)."""
+    pool when there are enough tasks (see `_pool_map`). `preload=False`: the tasks need no
+    rules; the parent loads them while the workers run, for what follows."""
     jobs = worker_count(settings, len(tasks))
-    if tasks:
+    if tasks and (preload or jobs <= 1):
         # What every task needs (the rules, libcst): loaded before the freeze below, which must
         # cover it, and shared by forked workers rather than loaded once per worker.
-        import fastapi_lint.analysis  # noqa: F401
-
-        all_rules()
+        _load_rules()
     # What the process already holds (the index, every file's facts) lives until the end:
     # frozen, the garbage collector stops walking it at every full collection, which libcst's
     # many allocations per file trigger often. Forked workers share it copy-on-write, which a
@@ -549,12 +561,13 @@ def _map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex])
         if jobs <= 1:
             _init_worker(settings, index)
             return [fn(t) for t in tasks]
-        return _pool_map(fn, tasks, settings, index, jobs)
+        return _pool_map(fn, tasks, settings, index, jobs, None if preload else _load_rules)
     finally:
         gc.unfreeze()
 
 
-def _pool_map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex], jobs: int) -> list:
+def _pool_map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex], jobs: int,
+              meanwhile=None) -> list:
     """The pool gets the largest files first, in small chunks, so that no worker is left with
     a big file at the end while the others idle; results come back in the order of `tasks`."""
     order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i][0] if isinstance(tasks[i], tuple) else tasks[i]))
@@ -563,7 +576,10 @@ def _pool_map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIn
 
 
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, index)) as pool:
-        done = list(pool.map(fn, [tasks[i] for i in order], chunksize=chunk))
+        pending = pool.map(fn, [tasks[i] for i in order], chunksize=chunk)  # the workers start now
+        if meanwhile is not None:
+            meanwhile()
+        done = list(pending)
     results: list = [None] * len(tasks)
     for i, res in zip(order, done):
         results[i] = res
@@ -609,7 +625,7 @@ def _summaries(paths: Sequence[str], settings: Settings, cache) -> Dict[str, Opt
             summaries[p] = hit
         else:
             todo.append(p)
-    for p, s in zip(todo, _map(_summary_work, todo, settings, None)):
+    for p, s in zip(todo, _map(_summary_work, todo, settings, None, preload=False)):
         summaries[p] = s
         if cache is not None and s is not None:
             cache.put_summary(p, s)

@@ -287,6 +287,26 @@ def test_same_output_whatever_the_worker_count(run_cli, tmp_path):
     assert len(json.loads(one[1])) == 20
 
 
+def test_workers_forked_before_the_rules_are_loaded_find_the_same(tmp_path):
+    """With workers, the scan pool forks before the parent loads libcst and the rules (it
+    loads them while the workers scan, and asks the rules' second gates itself): a program
+    run on 2 workers prints what it prints on 1, files that need libcst in the scan
+    (newer syntax, syntax errors) included."""
+    for i in range(30):
+        write(tmp_path / f"m{i:02}.py", BAD if i % 3 else GOOD)
+    write(tmp_path / "broken.py", "async def f(:\n")
+    write(tmp_path / "newer.py", "import time\ntype Alias = int\n\nasync def f():\n    time.sleep(1)\n")
+
+    def program(jobs):
+        return subprocess.run([sys.executable, "-m", "fastapi_lint", "check", "--no-cache", "--format", "json",
+                               "--jobs", jobs, "."], capture_output=True, text=True, cwd=str(tmp_path))
+
+    one, two = program("1"), program("2")
+    assert (one.returncode, one.stdout, one.stderr) == (two.returncode, two.stdout, two.stderr)
+    codes = [d["code"] for d in json.loads(one.stdout)]
+    assert codes.count("FPI101") >= 20 and "FPI000" in codes
+
+
 def test_version_and_module_entry_point(tmp_path):
     out = subprocess.run([sys.executable, "-m", "fastapi_lint", "--version"], capture_output=True, text=True,
                          cwd=str(tmp_path))
