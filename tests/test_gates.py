@@ -1000,3 +1000,40 @@ def test_facts_event_keywords_forwarded_register_nothing(source, registers):
     src = "from fastapi import FastAPI\n" + source
     found = lint_source(src, "app.py", Settings(enabled=frozenset({"FPI401"}))).diagnostics
     assert registers or found == []
+
+
+@pytest.mark.parametrize("source, wanted", [
+    ("import requests\nrequests.get(url)\n", True),
+    ("import requests\nrequests.get(url, timeout=5)\n", False),
+    ("import requests\nrequests.get(url, **options)\n", False),
+    ("import requests\nrequests.get(url, timeout=None)\n", True),
+    ("import requests\nrequests.get(url, timeout=TIMEOUT)\nTIMEOUT = None\n", True),
+    ("import requests\nrequests.get(url, timeout=settings.timeout)\n", False),
+    ("import httpx\nhttpx.get(url)\n", False),
+    ("import httpx\nhttpx.get(url, timeout=None)\n", True),
+    ("import httpx\nclient = httpx.Client()\nclient.get(url, timeout=None)\n", True),
+    ("import requests\ns = requests.Session()\ns.get(url)\n", True),
+    ("import requests\ns = requests.Session()\ns.get(url, timeout=3)\n", False),
+])
+def test_fpi307_wants_a_call_without_a_timeout_or_one_that_may_be_none(source, wanted):
+    rule = all_rules()["FPI307"]
+    assert rule.wants(facts_of_source(source), None) is wanted
+    found = lint_source(source, "app.py", Settings(enabled=frozenset({"FPI307"}))).diagnostics
+    assert wanted or found == []
+
+
+@pytest.mark.parametrize("source, wanted", [
+    ("from starlette.concurrency import run_in_threadpool\nasync def f():\n    await run_in_threadpool(load(x))\n",
+     True),
+    ("from starlette.concurrency import run_in_threadpool\nasync def f():\n    await run_in_threadpool(load, x)\n",
+     False),
+    ("from starlette.concurrency import run_in_threadpool as offload\nasync def f():\n    await offload(load(x))\n",
+     True),
+    ("import asyncio\nasync def f():\n    await asyncio.get_running_loop().run_in_executor(None, load(x))\n", True),
+    ("import asyncio\nasync def f():\n    await asyncio.get_running_loop().run_in_executor(None, load, x)\n", False),
+])
+def test_fpi107_wants_an_offload_given_a_call(source, wanted):
+    rule = all_rules()["FPI107"]
+    assert rule.wants(facts_of_source(source), None) is wanted
+    found = lint_source(source, "app.py", Settings(enabled=frozenset({"FPI107"}))).diagnostics
+    assert [d.code for d in found] == (["FPI107"] if wanted else [])

@@ -163,6 +163,13 @@ class FileFacts:
     #: a parameter of the function whose own body holds the call (a factory forwarding its
     #: caller's handlers, which the model does not count).
     event_keywords: bool
+    #: As `calls`, for calls with neither a `timeout=` argument nor `**kwargs`.
+    untimed_calls: FrozenSet[str]
+    #: A `timeout=` argument that may be None as FPI307 reads it (`literal_value`): `None`, or
+    #: a name (bound to a literal somewhere); a number, an attribute or a call is not.
+    timeout_maybe_none: bool
+    #: As `calls`, for calls given a call as a positional argument (`run_in_threadpool(f(x))`).
+    call_arg_callers: FrozenSet[str]
 
     @functools.cached_property
     def unawaited_calls(self) -> FrozenSet[str]:
@@ -388,6 +395,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     add_routes: List[tuple] = []  # (endpoint name, literal path, response_model=?, registration)
     annotated_models: List[tuple] = []  # (response_model= of a route decorator, the def's return annotation)
     import_as = False
+    untimed_calls = set()
+    call_arg_callers = set()
+    timeout_maybe_none = False
     event_keywords = False
     own_args: Dict[int, ast.arguments] = {}  # id(OwnBody) -> the parameters of its function
     unawaited_names = set()
@@ -427,6 +437,10 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 calls.add(name)
                 if named_calls is not None and name in named_calls:
                     named_calls[name].append(node)
+                if not any(k.arg is None or k.arg == "timeout" for k in node.keywords):
+                    untimed_calls.add(name)
+                if args and any(type(a) is ast.Call for a in args):
+                    call_arg_callers.add(name)
                 if name == "include_router" and type(node.func) is ast.Attribute:
                     router = next((k.value for k in node.keywords if k.arg == "router"), None) or next(
                         (a for a in node.args if type(a) is not ast.Starred), None)
@@ -480,6 +494,10 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 elif node.arg == "on_startup" or node.arg == "on_shutdown":
                     if not _forwarded(node.value, own_args.get(id(own)) if own is not None else None):
                         event_keywords = True
+                elif node.arg == "timeout":
+                    value = node.value
+                    if type(value) is ast.Name or (type(value) is ast.Constant and value.value is None):
+                        timeout_maybe_none = True
                 elif node.arg == "status_code":
                     value = node.value
                     if type(value) is ast.Constant and type(value.value) is int:
@@ -682,7 +700,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      frozenset(bindings), frozenset(arg_calls),
                      frozenset(unawaited_names), frozenset(unawaited_methods), frozenset(self_calls),
                      frozenset(_module_async_defs(tree.body)), bool(SQL_WORDS.search("\n".join(strings))),
-                     frozenset(status_codes), event_keywords)
+                     frozenset(status_codes), event_keywords, frozenset(untimed_calls), timeout_maybe_none,
+                     frozenset(call_arg_callers))
 
 
 def _module_async_defs(body: List[ast.stmt]) -> set:

@@ -568,10 +568,11 @@ class OffloadEvaluatedTooEarly(Rule):
 
     @classmethod
     def wants(cls, facts, index):
-        """An offload call in async context: a method named like `run_in_executor`, or a call
-        that may reach an offload function (by name or through a name bound to it) with an
-        import (or class of the module: call_origin) from which it can be met."""
-        calls = facts.async_calls
+        """An offload call in async context given a call as a positional argument: a method
+        named like `run_in_executor`, or a call that may reach an offload function (by name or
+        through a name bound to it) with an import (or class of the module: call_origin) from
+        which it can be met."""
+        calls = facts.async_calls & facts.call_arg_callers
         return not cls._methods.isdisjoint(calls) or cls._callees.met(facts, spelled(facts, calls))
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -741,16 +741,23 @@ class HttpCallWithoutTimeout(Rule):
 
     @classmethod
     def wants(cls, facts, index):
-        """A call resolving to a `requests` function or `urlopen`; a `requests` session method
-        call (`s.get(...)`); or, for httpx (reported only with `timeout=None`), a `timeout=`
-        argument and an httpx function, client or client method."""
-        if calls_any(facts, cat.REQUESTS_FUNCTIONS) or calls_any(facts, cat.URLOPEN):
+        """A call with no `timeout=` (nor `**kwargs`) resolving to a `requests` function or
+        `urlopen`, or a `requests` session method call (`s.get(...)`); or a `timeout=` that may
+        be None (`FileFacts.timeout_maybe_none`) and a call resolving to one of those or to an
+        httpx function, client or client method."""
+        untimed = facts.untimed_calls
+        if calls_any(facts, cat.REQUESTS_FUNCTIONS, untimed) or calls_any(facts, cat.URLOPEN, untimed):
             return True
-        if not facts.calls.isdisjoint(cat.REQUESTS_SESSION_METHODS) and any(
+        if not untimed.isdisjoint(cat.REQUESTS_SESSION_METHODS) and any(
                 origin_possible(facts, o) for o in cat.REQUESTS_SESSIONS):
             return True
-        return "timeout" in facts.keywords and (calls_any(facts, cat.HTTPX_FUNCTIONS | cat.HTTPX_CLIENTS) or any(
-            origin_possible(facts, f"{c}()") for c in cat.HTTPX_CLIENTS))
+        if not facts.timeout_maybe_none:
+            return False
+        if calls_any(facts, cat.REQUESTS_FUNCTIONS | cat.URLOPEN | cat.HTTPX_FUNCTIONS | cat.HTTPX_CLIENTS):
+            return True
+        return not facts.calls.isdisjoint(cat.REQUESTS_SESSION_METHODS) and any(
+            origin_possible(facts, o) for o in cat.REQUESTS_SESSIONS) or any(
+            origin_possible(facts, f"{c}()") for c in cat.HTTPX_CLIENTS)
 
     docs = """
     ## What it does
