@@ -1037,3 +1037,15 @@ def test_fpi107_wants_an_offload_given_a_call(source, wanted):
     assert rule.wants(facts_of_source(source), None) is wanted
     found = lint_source(source, "app.py", Settings(enabled=frozenset({"FPI107"}))).diagnostics
     assert [d.code for d in found] == (["FPI107"] if wanted else [])
+
+
+@pytest.mark.parametrize("source, words", [
+    ("x = 'SELECT * FROM t WHERE id = ' + i\n", True),
+    ("x = f'update {t} set a = 1'\n", True),
+    ("x = 'Order not found: ' + oid\n", False),  # a clause word alone
+    ("x = 'order' + ' ' + 'by ' + col\n", True),  # a clause across literals
+    ("x = 'Use the ' + name\n", True),  # a statement word first
+    ("def f():\n    'SELECT * FROM t WHERE a'\n    return name + x\n", False),  # a docstring
+])
+def test_facts_sql_words_need_a_statement_word_or_a_whole_clause(source, words):
+    assert facts_of_source(source).sql_words is words

@@ -19,12 +19,20 @@ SQL_CLAUSES = (
     r"\bWHERE\b", r"\bORDER\s+BY\b", r"\bGROUP\s+BY\b", r"\bVALUES\s*\(", r"\bJOIN\b",
 )
 #: The words SQL text can only get from the string literals of the module that builds it: a
-#: literal holding one (a statement word first on a line, after blanks, parentheses and
-#: braces; a clause's first word anywhere) is necessary for text that looks like SQL.
-SQL_WORDS = re.compile(
-    r"^[\s(){}]*(?:%s)\b|\b(?:%s)\b" % ("|".join(SQL_STATEMENT_WORDS),
-                                      "|".join(sorted({re.match(r"\\b(\w+)", c).group(1) for c in SQL_CLAUSES}))),
-    re.I | re.M)
+#: statement word first on a line of a literal (after blanks, parentheses and braces), or
+#: every word of one clause (in one literal or several: text is built from them), is
+#: necessary for text that looks like SQL (`sql_words_possible`).
+SQL_START_WORDS = re.compile(r"^[\s(){}]*(?:%s)\b" % "|".join(SQL_STATEMENT_WORDS), re.I | re.M)
+_CLAUSE_WORD_SETS = tuple(frozenset(w.lower() for w in re.findall(r"[A-Z]{2,}", c)) for c in SQL_CLAUSES)
+SQL_CLAUSE_WORDS = re.compile(r"\b(?:%s)\b" % "|".join(sorted(set().union(*_CLAUSE_WORD_SETS))), re.I)
+
+
+def sql_words_possible(text: str) -> bool:
+    """Whether text built from these literals (joined by newlines) can look like SQL."""
+    if SQL_START_WORDS.search(text):
+        return True
+    words = {w.lower() for w in SQL_CLAUSE_WORDS.findall(text)}
+    return any(clause <= words for clause in _CLAUSE_WORD_SETS)
 
 #: Methods whose first argument (or `query=`/`sql=`/...) is SQL text, whatever the receiver:
 #: the SQL keywords of the text decide, so `runner.execute(f"step-{n}")` is not SQL.

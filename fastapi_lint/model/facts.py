@@ -23,7 +23,7 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import AbstractSet, Dict, FrozenSet, List, Optional
 
-from fastapi_lint.catalogs.security import SQL_WORDS
+from fastapi_lint.catalogs.security import sql_words_possible
 from fastapi_lint.catalogs.fastapi import (ADD_ROUTE_METHODS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
                                            path_parameters, stray_brace)
 
@@ -152,8 +152,10 @@ class FileFacts:
     #: Names of `async def`s of the module's own scope (its body, and `if`/`try`/`with`/loop
     #: blocks in it): the only coroutine functions a bare name resolves to without an import.
     module_async_defs: FrozenSet[str]
-    #: A string literal, other than a statement of its own (a docstring), holds an SQL word
-    #: (`catalogs.security.SQL_WORDS`): text built in this module can only look like SQL then.
+    #: The string literals, other than statements of their own (docstrings), hold SQL words:
+    #: a statement word first on a line, or every word of one clause (`ORDER` and `BY`), see
+    #: `catalogs.security.sql_words_possible`. Text built in this module can only look like
+    #: SQL then.
     sql_words: bool
     #: What `status_code=` keyword arguments spell: the value of an integer literal ("204"),
     #: or the last identifier of a name or attribute (`status.HTTP_204_NO_CONTENT` ->
@@ -699,7 +701,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      any(a[2] for a in add_routes) or any(_may_be_same_type(m, r, import_as) for m, r in annotated_models),
                      frozenset(bindings), frozenset(arg_calls),
                      frozenset(unawaited_names), frozenset(unawaited_methods), frozenset(self_calls),
-                     frozenset(_module_async_defs(tree.body)), bool(SQL_WORDS.search("\n".join(strings))),
+                     frozenset(_module_async_defs(tree.body)), sql_words_possible("\n".join(strings)),
                      frozenset(status_codes), event_keywords, frozenset(untimed_calls), timeout_maybe_none,
                      frozenset(call_arg_callers))
 
