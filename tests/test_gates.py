@@ -1049,3 +1049,24 @@ def test_fpi107_wants_an_offload_given_a_call(source, wanted):
 ])
 def test_facts_sql_words_need_a_statement_word_or_a_whole_clause(source, words):
     assert facts_of_source(source).sql_words is words
+
+
+@pytest.mark.parametrize("source, wanted", [
+    ("from starlette.concurrency import run_in_threadpool\nasync def fetch(): ...\n"
+     "async def f():\n    await run_in_threadpool(fetch)\n", True),
+    ("from starlette.concurrency import run_in_threadpool\nasync def fetch(): ...\n"
+     "async def f():\n    await run_in_threadpool(load)\n", False),
+    # an import's `as` name hides the coroutine function's own
+    ("from starlette.concurrency import run_in_threadpool\nfrom svc import fetch as get_it\n"
+     "async def f():\n    await run_in_threadpool(get_it)\n", True),
+    ("from starlette.concurrency import run_in_threadpool\nfrom fastapi import Request\n"
+     "async def f(request: Request):\n    await run_in_threadpool(request.json)\n", True),
+])
+def test_fpi210_wants_a_positional_argument_that_may_be_async(source, wanted):
+    rule = all_rules()["FPI210"]
+    facts = facts_of_source(source)
+    svc = "async def fetch(): ...\n"
+    index = ProjectIndex([summarize_text(source, "app.py", "app", False), summarize_text(svc, "svc.py", "svc", False)])
+    assert rule.wants(facts, index) is wanted
+    found = lint_source(source, "app.py", Settings(enabled=frozenset({"FPI210"})), index=index).diagnostics
+    assert [d.code for d in found] == (["FPI210"] if wanted else [])

@@ -172,6 +172,9 @@ class FileFacts:
     timeout_maybe_none: bool
     #: As `calls`, for calls given a call as a positional argument (`run_in_threadpool(f(x))`).
     call_arg_callers: FrozenSet[str]
+    #: The last identifier of names and attributes passed as positional arguments of calls
+    #: (`run_in_threadpool(fetch, x)` -> "fetch", "x").
+    name_args: FrozenSet[str]
 
     @functools.cached_property
     def unawaited_calls(self) -> FrozenSet[str]:
@@ -399,6 +402,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     import_as = False
     untimed_calls = set()
     call_arg_callers = set()
+    name_args = set()
     timeout_maybe_none = False
     event_keywords = False
     own_args: Dict[int, ast.arguments] = {}  # id(OwnBody) -> the parameters of its function
@@ -441,8 +445,15 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     named_calls[name].append(node)
                 if not any(k.arg is None or k.arg == "timeout" for k in node.keywords):
                     untimed_calls.add(name)
-                if args and any(type(a) is ast.Call for a in args):
-                    call_arg_callers.add(name)
+                if args:
+                    for a in args:
+                        kind_of_arg = type(a)
+                        if kind_of_arg is ast.Call:
+                            call_arg_callers.add(name)
+                        elif kind_of_arg is ast.Name:
+                            name_args.add(a.id)
+                        elif kind_of_arg is ast.Attribute:
+                            name_args.add(a.attr)
                 if name == "include_router" and type(node.func) is ast.Attribute:
                     router = next((k.value for k in node.keywords if k.arg == "router"), None) or next(
                         (a for a in node.args if type(a) is not ast.Starred), None)
@@ -703,7 +714,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      frozenset(unawaited_names), frozenset(unawaited_methods), frozenset(self_calls),
                      frozenset(_module_async_defs(tree.body)), sql_words_possible("\n".join(strings)),
                      frozenset(status_codes), event_keywords, frozenset(untimed_calls), timeout_maybe_none,
-                     frozenset(call_arg_callers))
+                     frozenset(call_arg_callers), frozenset(name_args))
 
 
 def _module_async_defs(body: List[ast.stmt]) -> set:

@@ -1464,12 +1464,14 @@ class CoroutineFunctionOffloaded(Rule):
     @classmethod
     def wants(cls, facts, index):
         """An offload call (a `run_in_executor` method, or a call reaching an offload function
-        by import), and a name in the file that may be an async callable: a project coroutine
-        function (or a name it is re-exported as), or a framework coroutine method/function."""
+        by import), and a name or attribute passed as a positional argument that may be an
+        async callable: a project coroutine function (or a name it is re-exported as), or a
+        framework coroutine method/function."""
         calls = facts.calls
         if catalog.RUN_IN_EXECUTOR not in calls and not cls._offloads.met(facts, _with_aliases(facts, calls)):
             return False
-        names = facts.names  # the callable is an argument: any identifier may spell it
+        # the callable is a positional argument, a name or an attribute (or an import's `as` name)
+        names = _with_aliases(facts, facts.name_args)
         return not project_coroutine_names(facts, index).isdisjoint(names) \
             or may_be_framework_async(facts, names, names)
 
