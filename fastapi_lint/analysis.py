@@ -13,7 +13,7 @@ import libcst as cst
 
 from fastapi_lint.model.context import ModuleContext
 from fastapi_lint.model.index import ProjectIndex, module_name_for
-from fastapi_lint.positions import StatementPositions
+from fastapi_lint.positions import NodePositions
 from fastapi_lint.registry import Rule
 from fastapi_lint.traverse import skipped_types, walk
 
@@ -98,7 +98,9 @@ def analyse(module: cst.Module, path: str, rule_classes: Sequence[Type[Rule]],
     walk(module, dispatcher.on_visit, dispatcher.on_leave, dispatcher.skip)
     positions = None
     if ctx.findings:
-        positions = StatementPositions(module, [f.top for f in ctx.findings])
+        # Positions only for what the diagnostics and fixes will ask (fastapi_lint/positions.py).
+        positions = NodePositions(module, [n for f in ctx.findings
+                                           for n in (f.node, *(f.fix.replacements if f.fix else ()))])
     return Analysis(module, ctx, ctx.findings, positions, dispatcher.crashed)
 
 

@@ -30,9 +30,6 @@ class RawFinding:
     node: cst.CSTNode
     message: str
     fix: Optional["FixSpec"]
-    #: The top-level statement the walk was in when the rule reported (positions are computed
-    #: for those statements only: fastapi_lint/positions.py).
-    top: Optional[cst.CSTNode] = None
 
 
 class ModuleContext:
@@ -62,8 +59,7 @@ class ModuleContext:
 
     # ------------------------------------------------------------------ reporting
     def report(self, rule: "Rule", node: cst.CSTNode, message: str, fix: Optional["FixSpec"] = None) -> None:
-        stack = self.node_stack
-        self.findings.append(RawFinding(rule, node, message, fix, stack[1] if len(stack) > 1 else None))
+        self.findings.append(RawFinding(rule, node, message, fix))
 
     # ------------------------------------------------------------------ traversal
     def parent(self, node: Optional[cst.CSTNode] = None) -> Optional[cst.CSTNode]:
