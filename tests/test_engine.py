@@ -1,5 +1,6 @@
 """Engine behaviour: crashing rules, the public API, the token gate, the model's name resolution."""
 
+import os
 import libcst as cst
 import pytest
 
@@ -203,3 +204,47 @@ def test_shipped_child_orders_are_what_libcst_source_says():
     module.visit(Order())
     traverse.walk(module, lambda n: seen.append(type(n).__name__) or True, lambda n: None)
     assert seen == theirs
+
+
+def test_walk_visits_every_fixture_node_as_libcst_does():
+    """`traverse.children` tells nodes from other field values by a table of node classes
+    (cheaper than `isinstance` through ABCMeta): the walk must still meet the very nodes,
+    in the very order, that libcst's own `visit` meets, on every fixture."""
+    import libcst as cst
+
+    from fastapi_lint import traverse
+    from fixture_support import FIXTURES
+
+    class Order(cst.CSTVisitor):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def on_visit(self, node):
+            self.seen.append(node)
+            return True
+
+    for name in sorted(os.listdir(FIXTURES)):
+        if not name.endswith(".py"):
+            continue
+        with open(os.path.join(FIXTURES, name), encoding="utf-8") as fh:
+            module = cst.parse_module(fh.read())
+        theirs = Order()
+        module.visit(theirs)
+        seen = []
+        traverse.walk(module, lambda n: seen.append(n) or True, lambda n: None)
+        assert len(seen) == len(theirs.seen) and all(a is b for a, b in zip(seen, theirs.seen)), name
+
+
+def test_children_of_a_node_subclass_made_after_the_table():
+    import libcst as cst
+
+    from fastapi_lint import traverse
+
+    class MyName(cst.Name):
+        pass
+
+    node = cst.Call(func=MyName("f"), args=[cst.Arg(MyName("x"))])
+    assert traverse.children(node)[0] is node.func
+    assert any(n is node.args[0].value for n in traverse.children(node.args[0]))
+    assert MyName in traverse._NODE_TYPES
