@@ -248,3 +248,52 @@ def test_children_of_a_node_subclass_made_after_the_table():
     assert traverse.children(node)[0] is node.func
     assert any(n is node.args[0].value for n in traverse.children(node.args[0]))
     assert MyName in traverse._NODE_TYPES
+
+
+def _damaged(source, rng):
+    """Copies of `source` with a few characters cut out, or a line's indentation dropped."""
+    lines = source.splitlines(True)
+    for _ in range(4):
+        i = rng.randrange(len(source))
+        yield source[:i] + source[i + rng.randrange(1, 12):]
+        k = rng.randrange(len(lines))
+        yield "".join(lines[:k] + [lines[k].lstrip()] + lines[k:])
+
+
+def test_the_unvalidated_parse_accepts_and_rejects_what_libcst_does():
+    """`parse_source` skips libcst's per-node validation while parsing: on every fixture and
+    damaged copies of them, it must accept exactly what the validating parse accepts, giving
+    the same code back; afterwards nodes are validated again."""
+    import random
+
+    import libcst as cst
+
+    from fastapi_lint.engine import SourceError, parse_source
+    from fixture_support import FIXTURES
+
+    rng = random.Random(7)
+    checked = rejected = 0
+    for name in sorted(os.listdir(FIXTURES)):
+        if not name.endswith(".py"):
+            continue
+        with open(os.path.join(FIXTURES, name), encoding="utf-8") as fh:
+            source = fh.read()
+        for variant in [source, *_damaged(source, rng)]:
+            try:
+                expected = cst.parse_module(variant).code
+            except Exception:
+                expected = None
+            try:
+                got = parse_source(variant).code
+            except SourceError:
+                got = None
+            assert got == expected, (name, variant)
+            checked += 1
+            rejected += expected is None
+    assert checked > 500 and rejected > 50
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
+    with pytest.raises(SourceError):
+        parse_source("def f(:\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
