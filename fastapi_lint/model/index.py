@@ -505,9 +505,9 @@ def summarize_text(text: str, path: str, module_name: Optional[str], is_package:
         pass
     try:
         if module is None:
-            import libcst as cst
+            from fastapi_lint.engine import parse_source
 
-            module = cst.parse_module(text)
+            module = parse_source(text)
     except Exception:
         return None
     return summarize_module(module, text, path, module_name, is_package)
