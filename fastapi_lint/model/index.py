@@ -87,6 +87,7 @@ class ProjectIndex:
         self.dependencies: Set[str] = set()
         self.depends_aliases: Set[str] = set()
         self._chains: Dict[str, Optional[List[str]]] = {}
+        self._resolved: Dict[str, Optional[FunctionSummary]] = {}  # project_function's answers
         #: rule code -> Rule.index_tokens(self), memoised by the engine's gate
         self.gate_tokens: Dict[str, object] = {}
         self._memo: Dict[object, object] = {}
@@ -112,7 +113,7 @@ class ProjectIndex:
         self.functions.update(summary.functions)
         self.dependencies |= summary.dependencies
         self.depends_aliases |= summary.depends_aliases
-        self._chains, self._memo, self.gate_tokens = {}, {}, {}  # derived facts: recomputed
+        self._chains, self._memo, self.gate_tokens, self._resolved = {}, {}, {}, {}  # derived: recomputed
         self.classes.update(summary.classes)
         prefix = f"{summary.module}." if summary.module else ""
         for name, built in summary.instances.items():
@@ -163,9 +164,17 @@ class ProjectIndex:
         """`function()` that also sees constructors (`pkg.Repo` -> `pkg.Repo.__init__`, an
         inherited one too), methods inherited from project bases (`pkg.Admin.load` defined in
         `pkg.Repo`) and methods of module-level instances (`pkg.db.db.connect` with
-        `db = Database()`)."""
+        `db = Database()`). Memoised: a project's calls name the same callees (`len`,
+        `os.path.join`) thousands of times, each a walk through the re-exports."""
         if not qualname:
             return None
+        try:
+            return self._resolved[qualname]
+        except KeyError:
+            found = self._resolved[qualname] = self._project_function(qualname)
+            return found
+
+    def _project_function(self, qualname: str) -> Optional[FunctionSummary]:
         found = self.function(qualname)
         if found is None:
             found = self.function(f"{qualname}.__init__")
