@@ -558,9 +558,9 @@ def _summary_work(path: str) -> Optional[ModuleSummary]:
     settings: Settings = _worker_state["settings"]  # type: ignore[assignment]
     summary = summarize_file(path, settings)
     if summary is not None and summary.gate_facts is not None and _RULES_LOADED:
-        # The rules whose `wants` needs no index are asked here, in parallel, not in the parent.
+        # In-process (one worker), the rules whose `wants` needs no index are asked here.
         # Workers forked before the rules were loaded (`_map(preload=False)`: the parent loads
-        # them while the workers scan, 0.15 s) leave it to the parent.
+        # them while the workers scan, 0.15 s) leave every rule to the lint workers (`_index_work`).
         summary.wanted = _wanted(rules_for(settings.enabled_for(path)), summary.gate_facts, None, index_rules=False)
     return summary
 
