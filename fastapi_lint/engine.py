@@ -275,11 +275,17 @@ def _diagnostics(analysis: Analysis, display: str, text: str, want_edits: bool,
 
 def _batch_edits(analysis: Analysis) -> Dict[int, list]:
     """Each fix's edits, from ONE application of all fixes that do not overlap (one transform,
-    one re-parse, one diff) instead of one per fix: a file with hundreds of fixable findings
-    stays linear. A diff hunk is given to the fix whose replaced node it falls in; fixes
-    whose hunks cannot be told apart are left out (the caller applies those one by one).
-    Shared imports: every fix that needs an import gets the edit that adds it."""
-    from fastapi_lint.fixes import apply_specs, choose_non_overlapping, text_edits
+    one re-parse, one diff per set of imports the fixes add) instead of one per fix: a file
+    with hundreds of fixable findings stays linear. A diff hunk is given to the fix whose
+    replaced node it falls in; fixes whose hunks cannot be told apart are left out (the
+    caller applies those one by one). Shared imports: every fix that needs an import gets the
+    edit that adds it.
+
+    Imports a fix may leave unused (`remove_imports`): a fix whose import another chosen fix
+    also uses keeps it when applied alone (the other fix's node still uses it), so its edits
+    come from a batch applied without removals; a fix that may be the import's last user
+    goes one by one."""
+    from fastapi_lint.fixes import choose_non_overlapping
 
     positions = analysis.positions
     candidates = []
@@ -290,14 +296,33 @@ def _batch_edits(analysis: Analysis) -> Dict[int, list]:
     if len(candidates) < 2:
         return {}
     chosen = choose_non_overlapping(candidates)
-    if any(spec.remove_imports for spec in chosen):
-        return {}  # whether an import goes depends on which fixes apply together: one by one
-    fixed = apply_specs(analysis.module, chosen)
+    users: Dict[tuple, int] = {}
+    for spec in chosen:
+        for entry in set(map(tuple, spec.remove_imports)):
+            users[entry] = users.get(entry, 0) + 1
+    groups: Dict[tuple, List[FixSpec]] = {}
+    for spec in chosen:
+        if all(users[tuple(e)] >= 2 for e in spec.remove_imports):
+            groups.setdefault(tuple(map(tuple, spec.imports)), []).append(spec)
+    out: Dict[int, list] = {}
+    for group in groups.values():
+        if len(group) >= 2:
+            out.update(_group_edits(analysis, group))
+    return out
+
+
+def _group_edits(analysis: Analysis, group: List[FixSpec]) -> Dict[int, list]:
+    """`_batch_edits` for fixes that add the same imports and remove none when alone."""
+    from fastapi_lint.fixes import apply_specs, text_edits
+
+    applied = [FixSpec(spec.applicability, spec.title, spec.replacements, spec.imports)
+               if spec.remove_imports else spec for spec in group]
+    fixed = apply_specs(analysis.module, applied)
     if fixed is None:
         return {}
-    spans = {id(spec): [((a[0], a[1] + 1), (b[0], b[1] + 1)) for a, b in _spans(spec, positions)]
-             for spec in chosen}
-    owners: Dict[int, list] = {id(spec): [] for spec in chosen}
+    spans = {id(spec): [((a[0], a[1] + 1), (b[0], b[1] + 1)) for a, b in _spans(spec, analysis.positions)]
+             for spec in group}
+    owners: Dict[int, list] = {id(spec): [] for spec in group}
     shared: List = []
     for edit in text_edits(analysis.module.code, fixed.code):
         start, end = (edit.line, edit.column), (edit.end_line, edit.end_column)
@@ -308,14 +333,13 @@ def _batch_edits(analysis: Analysis) -> Dict[int, list]:
             shared.append(edit)  # an added import, outside every replaced node
         else:
             return {}
-    import_sets = {tuple(spec.imports) for spec in chosen if spec.imports}
-    if len(import_sets) > 1 or (shared and not import_sets):
-        return {}  # hunks outside the nodes that are not one shared import: go one by one
+    if shared and not group[0].imports:
+        return {}  # hunks outside the nodes that are not the shared imports: one by one
     out: Dict[int, list] = {}
-    for spec in chosen:
+    for spec in group:
         own = owners[id(spec)]
         if own:  # else its hunk merged with another's: left to the one-by-one path
-            out[id(spec)] = sorted(own + (shared if spec.imports else []), key=lambda e: (e.line, e.column))
+            out[id(spec)] = sorted(own + shared, key=lambda e: (e.line, e.column))
     return out
 
 

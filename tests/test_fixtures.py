@@ -94,3 +94,25 @@ def test_json_edits_from_one_batch_equal_edits_fix_by_fix(name, monkeypatch):
     monkeypatch.setattr(engine, "_batch_edits", lambda analysis: {})
     one_by_one = lint_fixture(name, want_edits=True, unsafe_fixes=True)
     assert [d.to_dict() for d in batched.diagnostics] == [d.to_dict() for d in one_by_one.diagnostics]
+
+
+def test_json_edits_of_many_fixes_sharing_an_import_come_from_one_batch(monkeypatch):
+    """Twelve `time.sleep` fixes each may leave `import time` unused, but none does alone (the
+    others still use it): their edits come from one batch, not one transform each (minutes
+    on a file with hundreds), and equal the edits of each fix applied alone."""
+    from fastapi_lint import engine
+    from fastapi_lint.engine import lint_source
+    from fastapi_lint.settings import Settings, resolve_selection
+
+    source = "import time\n\n" + "".join(f"async def f{i}():\n    time.sleep({i})\n\n\n" for i in range(12))
+    sizes = []
+    real = engine._batch_edits
+    monkeypatch.setattr(engine, "_batch_edits", lambda analysis: sizes.append(len(real(analysis))) or real(analysis))
+    settings = Settings(enabled=resolve_selection(["FPI101"], [], []), want_edits=True)
+    batched = lint_source(source, "m.py", settings)
+    assert sizes == [12] and len(batched.diagnostics) == 12
+    monkeypatch.setattr(engine, "_batch_edits", lambda analysis: {})
+    one_by_one = lint_source(source, "m.py", settings)
+    assert [d.to_dict() for d in batched.diagnostics] == [d.to_dict() for d in one_by_one.diagnostics]
+    assert all(d.fix.edits and not any("import time" in (e.content or "") for e in d.fix.edits)
+               for d in batched.diagnostics)
