@@ -357,3 +357,36 @@ def test_still_used_never_says_used_where_libcst_would_remove_the_import():
                         kept = RemoveImportsVisitor(context).transform_module(module)
                         assert kept.code == module.code, (name, dotted)
     assert sure > 20
+
+
+@pytest.mark.parametrize("imports", [[("asyncio", None, None)], [("contextlib", "asynccontextmanager", None)],
+                                     [("anyio", None, None), ("typing", "Any", "A"), ("__future__", "annotations", None)]])
+def test_adding_imports_to_the_head_equals_libcst_on_the_whole_module(imports):
+    """`fixes.add_imports` runs AddImportsVisitor on the leading statements only: on every
+    fixture (docstrings, `__future__`, existing `from x import`, none at all) the result
+    must be libcst's own, and the odd sources too."""
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+
+    from fastapi_lint.fixes import add_imports
+    from fixture_support import FIXTURES
+
+    sources = []
+    if len(imports) > 1:  # libcst's whole-module run is slow: every other fixture, once
+        for name in sorted(os.listdir(FIXTURES))[::2]:
+            if name.endswith(".py"):
+                with open(os.path.join(FIXTURES, name), encoding="utf-8", newline="") as fh:
+                    sources.append(fh.read())
+    sources += ['"""doc"""\n', "", "import os\n", '"""doc"""\nfrom typing import List\nx = 1\n',
+                "# only a comment\n", "from contextlib import contextmanager\n\n\ndef f():\n    pass\n",
+                "__strict__ = True\nimport os\n", "import os; import sys\nx = 1\n"]
+    for source in sources:
+        module = cst.parse_module(source)
+        contexts = []
+        for _ in range(2):
+            context = CodemodContext()
+            for mod, obj, asname in imports:
+                AddImportsVisitor.add_needed_import(context, mod, obj, asname)
+            contexts.append(context)
+        expected = AddImportsVisitor(contexts[0]).transform_module(module).code
+        assert add_imports(module, contexts[1]).code == expected, source[:200]
