@@ -30,6 +30,71 @@ class _Replacer(cst.CSTTransformer):
         return updated_node
 
 
+class _Unsupported(Exception):
+    pass
+
+
+def replace_nodes(module: cst.Module, replacements: Dict[int, object]) -> cst.Module:
+    """`module.visit(_Replacer(replacements))` without rebuilding the whole tree (libcst's
+    transform copies every node: a second of a 6,000-line file): only the ancestors of the
+    replaced nodes are rebuilt, with `with_changes`; everything else is shared. A node inside
+    a replaced one is left alone (the outer replacement wins, as with the transformer).
+    Removals from a field that is not a sequence go through the transformer."""
+    import dataclasses
+
+    from fastapi_lint.traverse import walk
+
+    paths: List[List[cst.CSTNode]] = []
+    stack: List[cst.CSTNode] = []
+
+    def visit(node: cst.CSTNode) -> bool:
+        if id(node) in replacements:
+            paths.append(stack[:])
+            return False
+        stack.append(node)
+        return True
+
+    def leave(node: cst.CSTNode) -> None:
+        if stack and stack[-1] is node:
+            stack.pop()
+
+    walk(module, visit, leave)
+    depth: Dict[int, int] = {}
+    parents: Dict[int, cst.CSTNode] = {}
+    for path in paths:
+        for i, node in enumerate(path):
+            depth[id(node)] = i
+            parents[id(node)] = node
+    new: Dict[int, object] = dict(replacements)
+    try:
+        for parent in sorted(parents.values(), key=lambda n: -depth[id(n)]):
+            changes = {}
+            for f in dataclasses.fields(parent):
+                value = getattr(parent, f.name)
+                if isinstance(value, (tuple, list)):
+                    if any(id(v) in new for v in value):
+                        items: List[object] = []
+                        for v in value:
+                            r = new.get(id(v), v)
+                            if r is cst.RemovalSentinel.REMOVE:
+                                continue
+                            if isinstance(r, cst.FlattenSentinel):
+                                items.extend(r.nodes)
+                            else:
+                                items.append(r)
+                        changes[f.name] = type(value)(items)
+                elif id(value) in new:
+                    r = new[id(value)]
+                    if not isinstance(r, cst.CSTNode):
+                        raise _Unsupported
+                    changes[f.name] = r
+            new[id(parent)] = parent.with_changes(**changes) if changes else parent
+    except _Unsupported:
+        return module.visit(_Replacer(replacements))
+    found = new.get(id(module), module)
+    return found if isinstance(found, cst.Module) else module.visit(_Replacer(replacements))
+
+
 def apply_specs(module: cst.Module, specs: Sequence[FixSpec]) -> Optional[cst.Module]:
     """The module with every spec applied (they must not overlap), or None if it fails to parse."""
     replacements: Dict[int, object] = {}
@@ -41,7 +106,7 @@ def apply_specs(module: cst.Module, specs: Sequence[FixSpec]) -> Optional[cst.Mo
         imports.extend(spec.imports)
         unused.extend(spec.remove_imports)
     try:
-        new_module = module.visit(_Replacer(replacements)) if replacements else module
+        new_module = replace_nodes(module, replacements) if replacements else module
         if imports or unused:
             # Imported here: libcst.codemod pulls in libcst.matchers (0.2 s), which a run
             # answered from the cache, or with nothing to fix, never needs.

@@ -390,3 +390,42 @@ def test_adding_imports_to_the_head_equals_libcst_on_the_whole_module(imports):
             contexts.append(context)
         expected = AddImportsVisitor(contexts[0]).transform_module(module).code
         assert add_imports(module, contexts[1]).code == expected, source[:200]
+
+
+def test_replacing_only_the_ancestors_equals_libcst_transformer():
+    """`fixes.replace_nodes` rebuilds only the ancestors of the replaced nodes: for random
+    replacements (names, removed and flattened statements, nested replaced nodes, removed
+    optional parts) in every fixture, the code must be what libcst's transformer gives."""
+    import random
+
+    from fastapi_lint.fixes import _Replacer, replace_nodes
+    from fastapi_lint.traverse import walk
+    from fixture_support import FIXTURES
+
+    rng = random.Random(3)
+    checked = 0
+    for name in sorted(os.listdir(FIXTURES)):
+        if not name.endswith(".py"):
+            continue
+        with open(os.path.join(FIXTURES, name), encoding="utf-8", newline="") as fh:
+            module = cst.parse_module(fh.read())
+        nodes = []
+        walk(module, lambda n: nodes.append(n) or True, lambda n: None)
+        names = [n for n in nodes if type(n) is cst.Name]
+        statements = [n for n in nodes if isinstance(n, cst.SimpleStatementLine)]
+        optional = [n for n in nodes if type(n) is cst.Param and n.annotation is not None]
+        for _ in range(4):
+            replacements = {}
+            for n in rng.sample(names, min(3, len(names))):
+                replacements[id(n)] = cst.Name("renamed")
+            if len(statements) > 3:
+                a, b = rng.sample(statements, 2)
+                replacements[id(a)] = cst.RemovalSentinel.REMOVE
+                replacements[id(b)] = cst.FlattenSentinel([b, cst.parse_statement("pass\n")])
+            if optional and rng.random() < 0.25:
+                param = rng.choice(optional)
+                replacements[id(param.annotation)] = cst.RemovalSentinel.REMOVE  # optional field: the fallback
+            expected = module.visit(_Replacer(dict(replacements))).code
+            assert replace_nodes(module, dict(replacements)).code == expected, name
+            checked += 1
+    assert checked > 100
