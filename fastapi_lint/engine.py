@@ -20,6 +20,7 @@ import sys
 import tokenize
 import traceback
 import warnings
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
 
@@ -315,8 +316,7 @@ def _group_edits(analysis: Analysis, group: List[FixSpec]) -> Dict[int, list]:
     """`_batch_edits` for fixes that add the same imports and remove none when alone."""
     from fastapi_lint.fixes import apply_specs, text_edits
 
-    applied = [FixSpec(spec.applicability, spec.title, spec.replacements, spec.imports)
-               if spec.remove_imports else spec for spec in group]
+    applied = [dataclasses.replace(spec, remove_imports=[]) for spec in group]
     fixed = apply_specs(analysis.module, applied)
     if fixed is None:
         return {}

@@ -42,23 +42,17 @@ def replace_nodes(module: cst.Module, replacements: Dict[int, object]) -> cst.Mo
     Removals from a field that is not a sequence go through the transformer."""
     import dataclasses
 
-    from fastapi_lint.traverse import walk
+    from fastapi_lint.traverse import walk_with_ancestors
 
     paths: List[List[cst.CSTNode]] = []
-    stack: List[cst.CSTNode] = []
 
-    def visit(node: cst.CSTNode) -> bool:
+    def visit(node: cst.CSTNode, ancestors: List[cst.CSTNode]) -> bool:
         if id(node) in replacements:
-            paths.append(stack[:])
+            paths.append(ancestors[:])
             return False
-        stack.append(node)
         return True
 
-    def leave(node: cst.CSTNode) -> None:
-        if stack and stack[-1] is node:
-            stack.pop()
-
-    walk(module, visit, leave)
+    walk_with_ancestors(module, visit)
     depth: Dict[int, int] = {}
     parents: Dict[int, cst.CSTNode] = {}
     for path in paths:
@@ -159,7 +153,6 @@ def _bound_name(mod: str, obj: Optional[str], asname: Optional[str]) -> str:
     return asname or obj or mod.split(".")[0]
 
 
-
 def still_used(module: cst.Module, name: str) -> bool:
     """Whether `name`, bound by one top-level import, is certainly read somewhere: libcst's
     RemoveImportsVisitor (a scope analysis of the whole module, 5 s on a 6,000-line file) would
@@ -167,13 +160,12 @@ def still_used(module: cst.Module, name: str) -> bool:
     is bound by exactly one top-level import, and appears nowhere else (as an attribute's or a
     keyword's name it is not the binding): no parameter, assignment, `def`, nested import or
     other binding that could shadow it, no `import *`. Otherwise False, and libcst decides."""
-    from fastapi_lint.traverse import SYNTAX_ONLY, walk
+    from fastapi_lint.traverse import SYNTAX_ONLY, walk_with_ancestors
 
     reads = imported = 0
-    stack: List[cst.CSTNode] = []
     safe = True
 
-    def visit(node: cst.CSTNode) -> bool:
+    def visit(node: cst.CSTNode, stack: List[cst.CSTNode]) -> bool:
         nonlocal reads, imported, safe
         kind = type(node)
         if kind is cst.ImportStar:
@@ -191,10 +183,9 @@ def still_used(module: cst.Module, name: str) -> bool:
             elif not ((type(parent) is cst.Attribute and parent.attr is node)
                       or (type(parent) is cst.Arg and parent.keyword is node)):
                 safe = False
-        stack.append(node)
         return safe
 
-    walk(module, visit, lambda node: stack.pop(), SYNTAX_ONLY)
+    walk_with_ancestors(module, visit, SYNTAX_ONLY)
     return safe and reads > 0 and imported == 1
 
 

@@ -218,6 +218,25 @@ def walk(root: cst.CSTNode, on_visit: Callable[[cst.CSTNode], bool],
             on_leave(node)
 
 
+def walk_with_ancestors(root: cst.CSTNode, visit: Callable[[cst.CSTNode, List[cst.CSTNode]], bool],
+                        skip: FrozenSet[type] = frozenset()) -> None:
+    """`walk`, calling `visit(node, ancestors)` (root first, the parent last; the list changes
+    as the walk goes on: copy it to keep it). False: skip the node's children."""
+    stack: List[cst.CSTNode] = []
+
+    def on_visit(node: cst.CSTNode) -> bool:
+        if visit(node, stack):
+            stack.append(node)
+            return True
+        return False
+
+    def on_leave(node: cst.CSTNode) -> None:
+        if stack and stack[-1] is node:  # else its children were skipped: it was never pushed
+            stack.pop()
+
+    walk(root, on_visit, on_leave, skip)
+
+
 def visit_readonly(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """`root.visit(visitor)` for a visitor that only reads: same calls (`visit_X`, `leave_X`,
     `on_visit`/`on_leave` overrides), same order, no copy of the tree. Trivia and punctuation
