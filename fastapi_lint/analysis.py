@@ -101,6 +101,8 @@ def analyse(module: cst.Module, path: str, rule_classes: Sequence[Type[Rule]],
         # Positions only for what the diagnostics and fixes will ask (fastapi_lint/positions.py).
         positions = NodePositions(module, [n for f in ctx.findings
                                            for n in (f.node, *(f.fix.replacements if f.fix else ()))])
-    return Analysis(module, ctx, ctx.findings, positions, dispatcher.crashed)
+    findings = ctx.findings
+    ctx.release()
+    return Analysis(module, ctx, findings, positions, dispatcher.crashed)
 
 

@@ -18,7 +18,7 @@ import ast
 import inspect
 import textwrap
 import weakref
-from typing import Callable, Dict, FrozenSet, List, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 import libcst as cst
 
@@ -216,6 +216,17 @@ def walk(root: cst.CSTNode, on_visit: Callable[[cst.CSTNode], bool],
                 extend([(k, False) for k in reversed(kids)])
         else:
             on_leave(node)
+
+
+def preorder(root: cst.CSTNode, skip: FrozenSet[type] = frozenset()) -> Iterator[cst.CSTNode]:
+    """The nodes `walk` visits, in its order, without the callbacks."""
+    stack = [root]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        yield node
+        kids = children(node)
+        extend([k for k in reversed(kids) if type(k) not in skip] if skip else reversed(kids))
 
 
 def walk_with_ancestors(root: cst.CSTNode, visit: Callable[[cst.CSTNode, List[cst.CSTNode]], bool],

@@ -429,3 +429,38 @@ def test_replacing_only_the_ancestors_equals_libcst_transformer():
             assert replace_nodes(module, dict(replacements)).code == expected, name
             checked += 1
     assert checked > 100
+
+
+def test_no_reference_cycle_keeps_a_files_tree_alive(tmp_path):
+    """The engine raises the collector's threshold while it lints (`engine.GC_THRESHOLD`): that
+    is only cheap if every file's `ast` and libcst trees are freed by reference counting when
+    its work is done, not left in a cycle (a class made per call, a recursive closure, a model
+    pointing back at its context) for a full collection to find."""
+    import ast
+    import gc
+    import shutil
+
+    from fixture_support import FIXTURES, fixture_files
+
+    from fastapi_lint.engine import lint_paths
+
+    for name in fixture_files():
+        shutil.copy(os.path.join(FIXTURES, name), tmp_path / name)
+    paths = sorted(str(p) for p in tmp_path.iterdir())
+    settings = Settings(enabled=resolve_selection(None, (), ()), root=str(tmp_path), jobs=1, cache=False)
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        run = lint_paths(paths, settings)
+        gc.collect()
+        kept = sorted({type(o).__name__ for o in gc.garbage if isinstance(o, (cst.CSTNode, ast.AST))})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+        gc.collect()
+    assert sum(len(r.diagnostics) for r in run.results) > 100  # the rules did run
+    assert kept == []

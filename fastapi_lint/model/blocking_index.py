@@ -51,13 +51,17 @@ def _bindings(body, module: Optional[str], is_package: bool) -> Dict[str, list]:
         out.setdefault(name, []).append(v)
 
     def targets(t, v):
-        if isinstance(t, ast.Name):
-            add(t.id, v)
-        elif isinstance(t, (ast.Tuple, ast.List)):
-            for el in t.elts:
-                targets(el, ("unknown",))
-        elif isinstance(t, ast.Starred):
-            targets(t.value, ("unknown",))
+        # not recursive: a nested function that calls itself lives in a reference cycle, with
+        # `out` and the tree, until a full garbage collection
+        todo = [(t, v)]
+        while todo:
+            t, v = todo.pop()
+            if isinstance(t, ast.Name):
+                add(t.id, v)
+            elif isinstance(t, (ast.Tuple, ast.List)):
+                todo.extend((el, ("unknown",)) for el in reversed(t.elts))
+            elif isinstance(t, ast.Starred):
+                todo.append((t.value, ("unknown",)))
 
     for stmt in _walk_body(body):
         if isinstance(stmt, ast.Import):

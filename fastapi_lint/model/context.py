@@ -204,3 +204,15 @@ class ModuleContext:
 
     def code_for(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
+
+    def release(self) -> None:
+        """Drops what the traversal built: the models (which point back here), the memo and the
+        findings list (whose findings point back through their rules). The file's tree is then
+        freed by reference counting as soon as its last user lets go, instead of waiting, in a
+        reference cycle, for a full garbage collection (see `engine._gc_paused`)."""
+        self._fastapi = None
+        self._cache = {}
+        self._bindings = {}
+        self.findings = []
+        self.node_stack = []
+        self.scope_stack = []

@@ -17,6 +17,7 @@ Soundness details that `FileFacts.imports_any` does not cover:
 
 from __future__ import annotations
 
+import weakref
 from functools import lru_cache
 from typing import AbstractSet, Dict, FrozenSet, Iterable, Optional, Set, Tuple
 
@@ -284,7 +285,9 @@ class ProjectCallees:
     function of the file itself are the caller's to test (the facts know its own defs)."""
 
     def __init__(self, index, targets: Iterable[str], inherited: bool) -> None:
-        self.index = index
+        # weak: the index's memo holds this object, which would otherwise keep a per-file
+        # index (`project_index_for`) in a reference cycle until a full garbage collection
+        self._index = weakref.ref(index)
         self.inherited = inherited
         functions: Set[str] = set()
         defining: Dict[str, Set[str]] = {}  # method name -> classes that define it as a target
@@ -318,6 +321,10 @@ class ProjectCallees:
         self._ambiguous = frozenset(last_part(q) for q in _closure(ambiguous, self._subclasses())) \
             if ambiguous else frozenset()
         self._compiled: Dict[Tuple[str, str], object] = {}
+
+    @property
+    def index(self):
+        return self._index()
 
     @classmethod
     def of(cls, index, key: str, targets, inherited: bool) -> "ProjectCallees":

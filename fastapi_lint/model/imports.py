@@ -182,21 +182,32 @@ def own_nodes(root: cst.CSTNode, types: tuple) -> List[cst.CSTNode]:
     from fastapi_lint.traverse import SYNTAX_ONLY, visit_readonly
 
     found: List[cst.CSTNode] = []
-
-    class _V(cst.CSTVisitor):
-        SKIPS_SYNTAX = not any(issubclass(t, tuple(SYNTAX_ONLY)) for t in types)
-
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if isinstance(node, types):
-                found.append(node)
-            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not root:
-                return False
-            return True
-
-    visit_readonly(root, _V())
+    syntax = any(issubclass(t, tuple(SYNTAX_ONLY)) for t in types)
+    visit_readonly(root, (_OwnNodesWithSyntax if syntax else _OwnNodes)(root, types, found))
     return found
 
 
+class _OwnNodes(cst.CSTVisitor):
+    """`own_nodes`' walk. Classes of the module, not one made per call: such a class lives in
+    a reference cycle with what its methods close over, the nodes included, until a full
+    garbage collection."""
+
+    SKIPS_SYNTAX = True
+
+    def __init__(self, root: cst.CSTNode, types: tuple, found: List[cst.CSTNode]) -> None:
+        super().__init__()
+        self.root, self.types, self.found = root, types, found
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, self.types):
+            self.found.append(node)
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not self.root:
+            return False
+        return True
+
+
+class _OwnNodesWithSyntax(_OwnNodes):
+    SKIPS_SYNTAX = False
 
 
 def decorator_callee(dec: cst.Decorator) -> cst.BaseExpression:

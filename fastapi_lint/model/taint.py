@@ -146,6 +146,34 @@ def _target_names(target: cst.BaseExpression) -> List[str]:
     return []
 
 
+class _PathChecks(cst.CSTVisitor):
+    """`_FlowBuilder._checks`: adds to `flow.checked` the names whose path a test checks. A class
+    of the module, not one per call: a class made in a function lives in a reference cycle that
+    would keep the file's tree alive until a full garbage collection."""
+
+    def __init__(self, flow: "FunctionFlow") -> None:
+        super().__init__()
+        self.flow = flow
+
+    def visit_Call(self, node: cst.Call) -> None:
+        f = node.func
+        if isinstance(f, cst.Attribute) and f.attr.value in ("is_relative_to", "startswith"):
+            base = f.value
+            if isinstance(base, cst.Call) and isinstance(base.func, cst.Attribute) \
+                    and base.func.attr.value == "resolve":
+                base = base.func.value
+            if isinstance(base, cst.Call) and dotted_name(base.func) == "str" and base.args:
+                base = base.args[0].value
+            if isinstance(base, cst.Name):
+                self.flow.checked.add(base.value)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        for target in node.comparisons:
+            if isinstance(target.operator, (cst.In, cst.NotIn)) and isinstance(node.left, cst.SimpleString):
+                if node.left.evaluated_value in ("..", "/", "\\") and isinstance(target.comparator, cst.Name):
+                    self.flow.checked.add(target.comparator.value)
+
+
 class _FlowBuilder:
     def __init__(self, flow: FunctionFlow) -> None:
         self.flow = flow
@@ -238,28 +266,7 @@ class _FlowBuilder:
 
     def _checks(self, test: cst.BaseExpression) -> None:
         """Names whose path is checked in an `if` test: `x.is_relative_to(...)`, `".." in x`."""
-        flow = self.flow
-
-        class V(cst.CSTVisitor):
-            def visit_Call(self, node: cst.Call) -> None:
-                f = node.func
-                if isinstance(f, cst.Attribute) and f.attr.value in ("is_relative_to", "startswith"):
-                    base = f.value
-                    if isinstance(base, cst.Call) and isinstance(base.func, cst.Attribute) \
-                            and base.func.attr.value == "resolve":
-                        base = base.func.value
-                    if isinstance(base, cst.Call) and dotted_name(base.func) == "str" and base.args:
-                        base = base.args[0].value
-                    if isinstance(base, cst.Name):
-                        flow.checked.add(base.value)
-
-            def visit_Comparison(self, node: cst.Comparison) -> None:
-                for target in node.comparisons:
-                    if isinstance(target.operator, (cst.In, cst.NotIn)) and isinstance(node.left, cst.SimpleString):
-                        if node.left.evaluated_value in ("..", "/", "\\") and isinstance(target.comparator, cst.Name):
-                            flow.checked.add(target.comparator.value)
-
-        visit_readonly(test, V())
+        visit_readonly(test, _PathChecks(self.flow))
 
     def small(self, small: cst.CSTNode, order: int, path: Tuple) -> None:
         if isinstance(small, cst.Assign):

@@ -321,84 +321,91 @@ def awaited_names(ctx, func: cst.FunctionDef) -> Dict[str, int]:
 
 def _loads(ctx, func: cst.FunctionDef) -> Tuple[Dict[str, int], ...]:
     def compute() -> Tuple[Dict[str, int], ...]:
-        stores: Set[int] = set()
-        counts: Dict[str, int] = {}
-        returned: Dict[str, int] = {}
-        as_result: Dict[str, int] = {}
-        awaited_: Dict[str, int] = {}
-        depth = [0]
-
-        def bump(table: Dict[str, int], node: cst.BaseExpression) -> None:
-            if depth[0] == 0 and isinstance(node, cst.Name):
-                table[node.value] = table.get(node.value, 0) + 1
-
-        def mark(target: cst.BaseExpression) -> None:
-            if isinstance(target, cst.Name):
-                stores.add(id(target))
-            elif isinstance(target, (cst.Tuple, cst.List)):
-                for el in target.elements:
-                    mark(el.value)
-            elif isinstance(target, cst.StarredElement):
-                mark(target.value)
-
-        class _V(cst.CSTVisitor):
-            def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-                mark(node.target)
-
-            def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-                mark(node.target)
-
-            def visit_Attribute(self, node: cst.Attribute) -> None:
-                stores.add(id(node.attr))
-                if node.attr.value not in COROUTINE_ATTRIBUTES:
-                    bump(as_result, node.value)
-
-            def visit_Subscript(self, node: cst.Subscript) -> None:
-                bump(as_result, node.value)
-
-            def visit_For(self, node: cst.For) -> None:
-                bump(as_result, node.iter)
-
-            def visit_CompFor(self, node: cst.CompFor) -> None:
-                bump(as_result, node.iter)
-
-            def visit_Await(self, node: cst.Await) -> None:
-                bump(awaited_, node.expression)
-
-            def visit_Arg(self, node: cst.Arg) -> None:
-                if node.keyword is not None:
-                    stores.add(id(node.keyword))
-
-            def visit_Name(self, node: cst.Name) -> None:
-                if id(node) not in stores:
-                    counts[node.value] = counts.get(node.value, 0) + 1
-
-            def visit_Global(self, node: cst.Global) -> None:
-                for n in node.names:
-                    counts[n.name.value] = counts.get(n.name.value, 0) + 1
-
-            visit_Nonlocal = visit_Global
-
-            def visit_Return(self, node: cst.Return) -> None:
-                if depth[0] == 0 and isinstance(node.value, cst.Name):
-                    returned[node.value.value] = returned.get(node.value.value, 0) + 1
-
-            def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-                depth[0] += 1
-
-            def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-                depth[0] -= 1
-
-            def visit_Lambda(self, node: cst.Lambda) -> None:
-                depth[0] += 1
-
-            def leave_Lambda(self, node: cst.Lambda) -> None:
-                depth[0] -= 1
-
-        visit_readonly(func.body, _V())
-        return counts, returned, as_result, awaited_
+        v = _Loads()
+        visit_readonly(func.body, v)
+        return v.counts, v.returned, v.as_result, v.awaited
 
     return ctx.memo(("coroutines.loads", id(func)), compute)
+
+
+class _Loads(cst.CSTVisitor):
+    """`_loads`' walk of a function's body: how each name is used (a class of the module; one
+    made per call lives in a reference cycle until a full garbage collection)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stores: Set[int] = set()
+        self.counts: Dict[str, int] = {}
+        self.returned: Dict[str, int] = {}
+        self.as_result: Dict[str, int] = {}
+        self.awaited: Dict[str, int] = {}
+        self.depth = 0
+
+    def _bump(self, table: Dict[str, int], node: cst.BaseExpression) -> None:
+        if self.depth == 0 and isinstance(node, cst.Name):
+            table[node.value] = table.get(node.value, 0) + 1
+
+    def _mark(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.stores.add(id(target))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._mark(el.value)
+        elif isinstance(target, cst.StarredElement):
+            self._mark(target.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._mark(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._mark(node.target)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.stores.add(id(node.attr))
+        if node.attr.value not in COROUTINE_ATTRIBUTES:
+            self._bump(self.as_result, node.value)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self._bump(self.as_result, node.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bump(self.as_result, node.iter)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bump(self.as_result, node.iter)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self._bump(self.awaited, node.expression)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.stores.add(id(node.keyword))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) not in self.stores:
+            self.counts[node.value] = self.counts.get(node.value, 0) + 1
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for n in node.names:
+            self.counts[n.name.value] = self.counts.get(n.name.value, 0) + 1
+
+    visit_Nonlocal = visit_Global
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.depth == 0 and isinstance(node.value, cst.Name):
+            self.returned[node.value.value] = self.returned.get(node.value.value, 0) + 1
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth -= 1
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.depth += 1
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self.depth -= 1
 
 
 def misuse(ctx, call: cst.Call) -> Optional[Tuple[str, bool]]:
@@ -1235,36 +1242,69 @@ class NestedEventLoop(Rule):
 def sessions_used(ctx, expr: cst.BaseExpression) -> Set[str]:
     """Dotted names of AsyncSession objects that `expr` uses (not looking into lambdas)."""
     found: Set[str] = set()
-
-    class _V(cst.CSTVisitor):
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            name = dotted_name(node)
-            if name and name.count(".") == 1 and _session(node):
-                found.add(name)
-                return False
-            return True
-
-        def visit_Name(self, node: cst.Name) -> None:
-            if _session(node):
-                found.add(node.value)
-
-    def _session(node: cst.BaseExpression) -> bool:
-        return _strip_await(ctx.origin_of(node)) in catalog.ASYNC_SESSION_ORIGINS
-
     if isinstance(expr, cst.Call):
         # the callee's own name (`session.execute`) and every argument
         if isinstance(expr.func, cst.Attribute):
-            visit_readonly(expr.func.value, _V())
+            visit_readonly(expr.func.value, _SessionsUsed(ctx, found))
         elif not isinstance(expr.func, cst.Name):
-            visit_readonly(expr.func, _V())
+            visit_readonly(expr.func, _SessionsUsed(ctx, found))
         for arg in expr.args:
-            visit_readonly(arg.value, _V())
+            visit_readonly(arg.value, _SessionsUsed(ctx, found))
     else:
-        visit_readonly(expr, _V())
+        visit_readonly(expr, _SessionsUsed(ctx, found))
     return found
+
+
+class _SessionsUsed(cst.CSTVisitor):
+    """`sessions_used`' walk (a class of the module: one made per call would live, with the
+    context it closes over, in a reference cycle until a full garbage collection)."""
+
+    def __init__(self, ctx, found: Set[str]) -> None:
+        super().__init__()
+        self.ctx, self.found = ctx, found
+
+    def _session(self, node: cst.BaseExpression) -> bool:
+        return _strip_await(self.ctx.origin_of(node)) in catalog.ASYNC_SESSION_ORIGINS
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        name = dotted_name(node)
+        if name and name.count(".") == 1 and self._session(node):
+            self.found.add(name)
+            return False
+        return True
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self._session(node):
+            self.found.add(node.value)
+
+
+class _TaskGroupSessions(cst.CSTVisitor):
+    """Appends to `groups[tg]` the sessions each task started by the task group `tg` uses (in
+    the body of the `with`, not in nested defs or lambdas)."""
+
+    def __init__(self, ctx, groups: Dict[str, List[Set[str]]]) -> None:
+        super().__init__()
+        self.ctx, self.groups = ctx, groups
+
+    def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, n: cst.Lambda) -> bool:
+        return False
+
+    def visit_Call(self, n: cst.Call) -> None:
+        f, groups = n.func, self.groups
+        if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value in groups:
+            if f.attr.value == "create_task" and n.args:
+                groups[f.value.value].append(sessions_used(self.ctx, n.args[0].value))
+            elif f.attr.value == "start_soon" and n.args:
+                used: Set[str] = set()
+                for a in n.args:
+                    used |= sessions_used(self.ctx, a.value)
+                groups[f.value.value].append(used)
 
 
 def _shared(groups: List[Set[str]]) -> Optional[str]:
@@ -1393,25 +1433,7 @@ class ConcurrentSessionUse(Rule):
         if not groups:
             return
 
-        class _V(cst.CSTVisitor):
-            def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
-                return False
-
-            def visit_Lambda(self, n: cst.Lambda) -> bool:
-                return False
-
-            def visit_Call(self, n: cst.Call) -> None:
-                f = n.func
-                if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value in groups:
-                    if f.attr.value == "create_task" and n.args:
-                        groups[f.value.value].append(sessions_used(ctx, n.args[0].value))
-                    elif f.attr.value == "start_soon" and n.args:
-                        used: Set[str] = set()
-                        for a in n.args:
-                            used |= sessions_used(ctx, a.value)
-                        groups[f.value.value].append(used)
-
-        visit_readonly(node.body, _V())
+        visit_readonly(node.body, _TaskGroupSessions(ctx, groups))
         for tg, used in groups.items():
             name = _shared(used)
             if name is not None:

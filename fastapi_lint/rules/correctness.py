@@ -17,7 +17,7 @@ from fastapi_lint.model.gates import may_register_routes, names_any, origin_poss
 from fastapi_lint.model.imports import dotted_name, own_nodes
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.rules.lifecycle import remove_args
-from fastapi_lint.traverse import visit_readonly
+from fastapi_lint.traverse import SYNTAX_ONLY, preorder
 
 
 _HTTP_EXCEPTION_NAMES = terminals(HTTP_EXCEPTIONS)
@@ -104,15 +104,18 @@ class CorsMiddlewareNotOutermost(Rule):
 
     def _positions(self) -> Dict[int, Tuple[int, ...]]:
         """Statement -> its path of indexes in the module (source order)."""
-        out: Dict[int, Tuple[int, ...]] = {}
-
-        def walk(body, prefix):
-            for i, stmt in enumerate(body):
-                out[id(stmt)] = prefix + (i,)
-                inner = getattr(stmt, "body", None)
-                if isinstance(inner, cst.IndentedBlock):
-                    walk(inner.body, prefix + (i,))
-        return self.ctx.memo("fpi501.positions", lambda: (walk(self.ctx.module.body, ()), out)[1])
+        def compute() -> Dict[int, Tuple[int, ...]]:
+            out: Dict[int, Tuple[int, ...]] = {}
+            todo = [(self.ctx.module.body, ())]
+            while todo:
+                body, prefix = todo.pop()
+                for i, stmt in enumerate(body):
+                    out[id(stmt)] = prefix + (i,)
+                    inner = getattr(stmt, "body", None)
+                    if isinstance(inner, cst.IndentedBlock):
+                        todo.append((inner.body, prefix + (i,)))
+            return out
+        return self.ctx.memo("fpi501.positions", compute)
 
     def _move_fix(self, cors: MiddlewareRegistration, last: MiddlewareRegistration) -> FixSpec:
         title = "Add CORSMiddleware last, so that it is the outermost middleware"
@@ -128,19 +131,10 @@ class CorsMiddlewareNotOutermost(Rule):
                                        anchor: cst.FlattenSentinel([anchor, moved])})
 
     def _container_of(self, stmt: cst.CSTNode) -> Optional[List[cst.CSTNode]]:
-        found: List = []
-
-        class _V(cst.CSTVisitor):
-            def visit_Module(self, node: cst.Module) -> None:
-                if any(s is stmt for s in node.body):
-                    found.append(list(node.body))
-
-            def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-                if any(s is stmt for s in node.body):
-                    found.append(list(node.body))
-
-        visit_readonly(self.ctx.module, _V())
-        return found[0] if found else None
+        for node in preorder(self.ctx.module, SYNTAX_ONLY):
+            if isinstance(node, (cst.Module, cst.IndentedBlock)) and any(s is stmt for s in node.body):
+                return list(node.body)
+        return None
 
     def _check_list(self, owner: str, regs: List[MiddlewareRegistration]) -> None:
         lst = regs[0].list_node
@@ -821,16 +815,8 @@ class DuplicateRoute(Rule):
                             hint("Remove one, or change its path or method"))
 
     def _ordered(self, routes: List[Route]) -> List[Route]:
-        positions = {}
-
-        class _V(cst.CSTVisitor):
-            SKIPS_SYNTAX = True  # the order of the nodes it numbers is the same
-
-            def on_visit(self, node: cst.CSTNode) -> bool:
-                positions[id(node)] = len(positions)
-                return True
-
-        visit_readonly(self.ctx.module, _V())
+        # the order of the nodes it numbers is the same without punctuation and trivia
+        positions = {id(node): i for i, node in enumerate(preorder(self.ctx.module, SYNTAX_ONLY))}
         model = self.ctx.fastapi
 
         def key(route: Route) -> int:

@@ -15,7 +15,7 @@ from fastapi_lint.model.gates import (called, calls_any, may_be_endpoint, may_ha
                                       origin_parts, origin_possible, parts_possible, reaches, terminal)
 from fastapi_lint.model.imports import decorator_callee, iter_block_statements, own_nodes
 from fastapi_lint.registry import FixSpec, Rule, hint, register
-from fastapi_lint.traverse import visit_readonly
+from fastapi_lint.traverse import SYNTAX_ONLY, preorder
 
 ASYNCCONTEXTMANAGER = "contextlib.asynccontextmanager"
 
@@ -318,14 +318,7 @@ def _defs_by_name(body: Sequence[cst.CSTNode]) -> Dict[str, int]:
 
 
 def _names(expr: cst.CSTNode) -> set:
-    found = set()
-
-    class _V(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            found.add(node.value)
-
-    visit_readonly(expr, _V())
-    return found
+    return {node.value for node in preorder(expr, SYNTAX_ONLY) if type(node) is cst.Name}
 
 
 def _is_generator(func: cst.FunctionDef) -> bool:
