@@ -43,7 +43,7 @@ def main() -> None:
 def run() -> None:
     """The `fastapi-lint` program: `main`, then out of the process without tearing it down.
 
-    Once the output is flushed, nothing is left to do: the pool has been shut down, the cache
+    Once the output is flushed, nothing is left to do: the workers have exited, the cache
     written and closed. Python's own exit would still free every object of the project index
     and the rules' catalogues one by one (40-50 ms on an 84k-line project, a tenth of a warm
     run). Library callers and tests call `main` itself."""

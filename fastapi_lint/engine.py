@@ -563,10 +563,10 @@ def _work(task: Tuple[str, Optional[FileFacts]]) -> FileResult:
 
 
 def _index_work(path: str) -> FileResult:
-    """A file of a run with the project index: its facts from the scan (handed to forked workers
-    with the index, not per task) say whether any enabled rule can report in it; if one can,
-    it is linted. Deciding here rather than in the parent keeps the decision, 0.1-0.3 s on
-    a 100k-line tree, off the run's serial path."""
+    """A file of a run with the project index: its facts from the scan (which forked children
+    inherit with the index, not per task) say whether any enabled rule can report in it; if
+    one can, it is linted. Deciding here rather than before the lint keeps the decision,
+    0.1-0.3 s on a 100k-line tree, off the run's serial path."""
     settings: Settings = _worker_state["settings"]  # type: ignore[assignment]
     index: ProjectIndex = _worker_state["index"]  # type: ignore[assignment]
     facts, wanted = _worker_state["scanned"]  # type: ignore[misc]
@@ -582,9 +582,9 @@ def _summary_work(path: str) -> Optional[ModuleSummary]:
     settings: Settings = _worker_state["settings"]  # type: ignore[assignment]
     summary = summarize_file(path, settings)
     if summary is not None and summary.gate_facts is not None and _RULES_LOADED:
-        # In-process (one worker), the rules whose `wants` needs no index are asked here.
-        # Workers forked before the rules were loaded (`_map(preload=False)`: the parent loads
-        # them while the workers scan, 0.15 s) leave every rule to the lint workers (`_index_work`).
+        # Once the rules are loaded, those whose `wants` needs no index are asked here.
+        # Children forked before they were (`_map(preload=False)`: the parent loads them while
+        # the children scan, 0.15 s) leave every rule to the lint (`_index_work`).
         summary.wanted = _wanted(rules_for(settings.enabled_for(path)), summary.gate_facts, None, index_rules=False)
     return summary
 
@@ -614,10 +614,11 @@ def _load_rules() -> None:
 
 def _map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex], preload: bool = True,
          scanned=None) -> list:
-    """`[fn(t) for t in tasks]` (a task is a path or a tuple starting with one), on a process
-    pool when there are enough tasks (see `_pool_map`). `preload=False`: the tasks need no
-    rules; the parent loads them while the workers run, for what follows. `scanned`: what
-    `_index_work` reads, (facts, wanted) of `scan`."""
+    """`[fn(t) for t in tasks]` (a task is a path or a tuple starting with one), on several
+    processes when there are enough tasks: on Linux the parent and `jobs - 1` children forked
+    for these tasks (`forkmap`), elsewhere a process pool (`_pool_map`). `preload=False`: the
+    tasks need no rules; the parent loads them while the children start, for what follows.
+    `scanned`: what `_index_work` reads, (facts, wanted) of `scan`."""
     jobs = worker_count(settings, len(tasks))
     if tasks and (preload or jobs <= 1):
         # What every task needs (the rules, libcst): loaded before the freeze below, which must
@@ -625,8 +626,8 @@ def _map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex],
         _load_rules()
     # What the process already holds (the index, every file's facts) lives until the end:
     # frozen, the garbage collector stops walking it at every full collection, which libcst's
-    # many allocations per file trigger often. Forked workers share it copy-on-write, which a
-    # collection in a worker would otherwise break by touching every object.
+    # many allocations per file trigger often. Forked children share it copy-on-write, which a
+    # collection in a child would otherwise break by touching every object.
     gc.freeze()
     # A file's trees (libcst's or `ast`'s) hold no reference cycle once its work is done, and
     # are freed as soon as it is (tests/test_engine.py checks): the collector, run every 700
@@ -638,7 +639,13 @@ def _map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex],
         if jobs <= 1:
             _init_worker(settings, index, scanned)
             return [fn(t) for t in tasks]
-        return _pool_map(fn, tasks, settings, index, jobs, None if preload else _load_rules, scanned)
+        meanwhile = None if preload else _load_rules
+        from fastapi_lint import forkmap
+
+        if forkmap.available():
+            _init_worker(settings, index, scanned)
+            return forkmap.fork_map(fn, tasks, jobs, _by_size(tasks), _LOST[fn.__name__], meanwhile)
+        return _pool_map(fn, tasks, settings, index, jobs, meanwhile, scanned)
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
@@ -646,14 +653,16 @@ def _map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex],
 
 def _pool_map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex], jobs: int,
               meanwhile=None, scanned=None) -> list:
-    """The pool gets the largest files first, in small chunks, so that no worker is left with
-    a big file at the end while the others idle; results come back in the order of `tasks`."""
-    order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i][0] if isinstance(tasks[i], tuple) else tasks[i]))
+    """Where processes cannot be forked (macOS, Windows): a pool of spawned workers, each
+    given the settings, the index and the facts. It gets the largest files first, in small
+    chunks, so that no worker is left with a big file at the end while the others idle;
+    results come back in the order of `tasks`."""
+    order = _by_size(tasks)
     chunk = max(1, min(8, len(tasks) // (jobs * 16)))
     from concurrent.futures import ProcessPoolExecutor  # 11 ms of imports a run on cached files never needs
 
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                             initargs=(settings, index, scanned), mp_context=_pool_context()) as pool:
+                             initargs=(settings, index, scanned)) as pool:
         pending = pool.map(fn, [tasks[i] for i in order], chunksize=chunk)  # the workers start now
         if meanwhile is not None:
             meanwhile()
@@ -664,15 +673,19 @@ def _pool_map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIn
     return results
 
 
-def _pool_context():
-    """Workers are forked where that is safe (Linux): they share the parent's index, facts and
-    loaded modules copy-on-write instead of receiving a pickled copy each. Python 3.14 made
-    forkserver the default there; macOS spawns (fork is unsafe with its system libraries)."""
-    import multiprocessing
+def _by_size(tasks: Sequence) -> List[int]:
+    """Task indices, the largest file first."""
+    return sorted(range(len(tasks)), key=lambda i: -_size(_task_path(tasks[i])))
 
-    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return None
+
+def _task_path(task) -> str:
+    return task[0] if isinstance(task, tuple) else task
+
+
+def _lost_lint(task, dead: List[str]) -> FileResult:
+    display = display_path(_task_path(task))
+    why = ", ".join(dead) or "no exit status"
+    return FileResult(display, errors=[f"{display}: internal error: the worker process linting it died ({why})"])
 
 
 def _size(path: str) -> int:
@@ -738,6 +751,16 @@ def _facts_work(path: str) -> Tuple[bool, Optional[FileFacts]]:
     if facts is None:
         return True, None
     return any(r.wants(facts, None) for r in rules), facts
+
+
+#: What stands for the result of a task whose forked worker died (see `forkmap`): a file
+#: without a summary is left out of the index; a file whose scan was lost is linted.
+_LOST = {
+    "_summary_work": lambda task, dead: None,
+    "_facts_work": lambda task, dead: (True, None),
+    "_index_work": _lost_lint,
+    "_work": _lost_lint,
+}
 
 
 def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=None) -> RunResult:

@@ -288,8 +288,8 @@ def test_same_output_whatever_the_worker_count(run_cli, tmp_path):
 
 
 def test_workers_forked_before_the_rules_are_loaded_find_the_same(tmp_path):
-    """With workers, the scan pool forks before the parent loads libcst and the rules (it
-    loads them while the workers scan, and asks the rules' second gates itself): a program
+    """With workers, the scan's children fork before the parent loads libcst and the rules
+    (it loads them while the children scan, then scans too): a program
     run on 2 workers prints what it prints on 1, files that need libcst in the scan
     (newer syntax, syntax errors) included."""
     for i in range(30):

@@ -464,3 +464,68 @@ def test_no_reference_cycle_keeps_a_files_tree_alive(tmp_path):
         gc.collect()
     assert sum(len(r.diagnostics) for r in run.results) > 100  # the rules did run
     assert kept == []
+
+
+def _thirty_files(tmp_path):
+    for i in range(30):
+        (tmp_path / f"m{i:02}.py").write_text(BAD)
+    return sorted(str(p) for p in tmp_path.glob("m*.py"))
+
+
+def test_a_lint_worker_that_dies_costs_its_files_not_the_run(tmp_path, monkeypatch):
+    """A forked child killed while it lints (out of memory, say): the files it had claimed
+    get an internal error naming the signal, every other file its findings."""
+    import signal
+    import time
+
+    from fastapi_lint import engine, forkmap
+
+    if not forkmap.available():
+        pytest.skip("forks on Linux only")
+    paths = _thirty_files(tmp_path)
+    marker = tmp_path / "child-claimed"
+    parent, real = os.getpid(), engine.lint_file
+
+    def dying(path, *args, **kwargs):
+        if os.getpid() != parent:
+            marker.write_text(path)
+            os.kill(os.getpid(), signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not marker.exists() and time.monotonic() < deadline:  # let the child claim a chunk
+            time.sleep(0.005)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "lint_file", dying)
+    settings = Settings(enabled=resolve_selection(None, (), ()), root=str(tmp_path), jobs=2, cache=False)
+    run = engine.lint_paths(paths, settings)
+    assert [os.path.basename(r.path) for r in run.results] == [os.path.basename(p) for p in paths]
+    lost = [r for r in run.results if r.errors]
+    assert lost and len(lost) <= len(forkmap.chunked(paths, 2)[0])
+    assert any(r.path.endswith(os.path.basename(marker.read_text())) for r in lost)
+    assert all(f"the worker process linting it died (killed by signal {signal.SIGKILL})" in r.errors[0]
+               for r in lost)
+    assert all([d.code for d in r.diagnostics] == ["FPI101"] for r in run.results if not r.errors)
+    assert len(run.results) == 30
+
+
+@pytest.mark.parametrize("how", ["fork", "pool"])
+def test_several_workers_find_what_one_finds(tmp_path, monkeypatch, how):
+    """The forked children of Linux and the process pool used elsewhere give what one
+    process gives, in the same order."""
+    from fastapi_lint import engine, forkmap
+
+    if how == "fork" and not forkmap.available():
+        pytest.skip("forks on Linux only")
+    paths = _thirty_files(tmp_path)
+    (tmp_path / "m07.py").write_text("async def f(:\n")
+
+    def run(jobs):
+        settings = Settings(enabled=resolve_selection(None, (), ()), root=str(tmp_path), jobs=jobs, cache=False)
+        return [(r.path, [(d.code, d.line) for d in r.diagnostics], r.errors)
+                for r in engine.lint_paths(paths, settings).results]
+
+    one = run(1)
+    if how == "pool":
+        monkeypatch.setattr(forkmap, "available", lambda: False)
+    assert run(2) == one
+    assert sum(len(codes) for _, codes, _ in one) == 30 and one[7][1][0][0] == "FPI000"
