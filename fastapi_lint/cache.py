@@ -37,13 +37,21 @@ class Cache:
             self.entries = {}
 
         self._hashes: Dict[str, Optional[str]] = {}
+        self._keys: Dict[str, str] = {}
         self._summaries: Dict[str, dict] = self.entries.pop(SUMMARIES_KEY, {}) \
             if isinstance(self.entries.get(SUMMARIES_KEY), dict) else {}
         self._summaries_used: Dict[str, dict] = {}
 
+    def _key(self, path: str) -> str:
+        """The absolute path entries are kept under (asked 3-4 times per file: memoised)."""
+        key = self._keys.get(path)
+        if key is None:
+            key = self._keys[path] = os.path.abspath(path)
+        return key
+
     def _hash(self, path: str) -> Optional[str]:
         """sha256 of the file's content, read once per run."""
-        key = os.path.abspath(path)
+        key = self._key(path)
         if key not in self._hashes:
             try:
                 with open(path, "rb") as fh:
@@ -55,21 +63,21 @@ class Cache:
     # ---------------------------------------------------------------- index summaries
     def get_summary(self, path: str) -> Optional[ModuleSummary]:
         """The project-index summary of an unchanged file (summaries do not depend on settings)."""
-        entry = self._summaries.get(os.path.abspath(path))
+        entry = self._summaries.get(self._key(path))
         if entry is None or entry.get("hash") != self._hash(path):
             return None
-        self._summaries_used[os.path.abspath(path)] = entry
+        self._summaries_used[self._key(path)] = entry
         return ModuleSummary.from_dict(entry["summary"])
 
     def put_summary(self, path: str, summary: ModuleSummary) -> None:
         digest = self._hash(path)
         if digest is None:
             return
-        self._summaries_used[os.path.abspath(path)] = {"hash": digest, "summary": summary.to_dict()}
+        self._summaries_used[self._key(path)] = {"hash": digest, "summary": summary.to_dict()}
         self.dirty = True
 
     def get(self, path: str, index_digest: Optional[str] = None) -> Optional[FileResult]:
-        entry = self.entries.get(os.path.abspath(path))
+        entry = self.entries.get(self._key(path))
         if entry is None or entry.get("index") != index_digest:
             return None
         if entry.get("hash") != self._hash(path):
@@ -86,7 +94,7 @@ class Cache:
         digest = self._hash(path)
         if digest is None:
             return
-        self.entries[os.path.abspath(path)] = {
+        self.entries[self._key(path)] = {
             "hash": digest,
             "index": index_digest,
             "diagnostics": [d.to_dict() for d in result.diagnostics],

@@ -122,9 +122,11 @@ def relpath_under(path: str, root: str) -> str:
     """`path` relative to `root` when it lies under it, else `path` unchanged."""
     abspath = os.path.abspath(path)
     root = os.path.abspath(root)
-    if abspath == root or abspath.startswith(root.rstrip(os.sep) + os.sep):
-        return os.path.relpath(abspath, root)
-    return path
+    if abspath == root:
+        return os.curdir
+    prefix = root.rstrip(os.sep) + os.sep
+    # both are normalised: what follows the root's prefix is `os.path.relpath(abspath, root)`
+    return abspath[len(prefix):] if abspath.startswith(prefix) else path
 
 
 def display_path(path: str) -> str:

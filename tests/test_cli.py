@@ -261,6 +261,35 @@ def test_gitignore_and_default_excludes(run_cli, tmp_path):
     assert [l.split(":")[0] for l in out.splitlines()] == ["src/ok.py"]
 
 
+def test_gitignore_lines_git_skips_do_not_stop_the_run(run_cli, tmp_path):
+    """A lone `!` or `\\` is no pattern to git, which skips it; pathspec raises on it. The
+    other lines still apply; a .gitignore of comments ignores nothing."""
+    write(tmp_path / ".gitignore", "# generated code\n!\n\\\n\ngenerated/\n!generated/keep.py\n")
+    write(tmp_path / "generated" / "x.py", BAD)
+    write(tmp_path / "sub" / ".gitignore", "# nothing\n\n")
+    write(tmp_path / "sub" / "y.py", BAD)
+    status, out, err = run_cli("-q", "--no-cache", ".")
+    assert status == 1 and "Traceback" not in out + err
+    assert [l.split(":")[0] for l in out.splitlines()] == ["sub/y.py"]
+
+
+def test_one_regex_for_a_gitignore_matches_where_pathspec_does(tmp_path):
+    """`_any_pattern`, built from pathspec's regex of each line without compiling them, is a
+    prefilter: it matches every path that pathspec's own matcher matches."""
+    from fastapi_lint import discovery
+
+    lines = ["*.py[cod]", "__pycache__/", "/build", "docs/_build/", "**/node_modules", "a/**/b.py", "!keep.py",
+             ".env", "*.egg-info/", "[Bb]in/", "foo\\ ", "# comment", "", "!", "cov*.xml", "dir/*.py"]
+    write(tmp_path / ".gitignore", "\n".join(lines) + "\n")
+    ignore = discovery._load_gitignore(str(tmp_path))
+    paths = ["x.pyc", "a/__pycache__/", "build", "src/build", "docs/_build/", "n/node_modules", "a/q/b.py", "a/b.py",
+             "keep.py", ".env", "p.egg-info/", "Bin/", "bin/", "foo ", "cov1.xml", "dir/x.py", "dir/s/x.py", "ok.py"]
+    matched = [p for p in paths if ignore.spec.match_file(p)]
+    assert len(matched) > 10
+    assert all(ignore.any_pattern.search(p) for p in matched)
+    assert not ignore.any_pattern.search("ok.py")
+
+
 def test_unsafe_fixes_flag_changes_summary(run_cli, tmp_path):
     write(tmp_path / "app.py", BAD)
     _, out, _ = run_cli("--unsafe-fixes", "app.py")
