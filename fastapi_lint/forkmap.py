@@ -36,13 +36,16 @@ import struct
 import sys
 from typing import Callable, Dict, List, Optional, Sequence
 
-#: Chunks are numbered with 4-byte integers in a pipe of 64 KiB (Linux's default capacity).
+#: Chunks are numbered with 4-byte integers, all written to the pipe before the fork: no
+#: more than it holds (64 KiB by default; one page when the user has used up the pipe
+#: memory Linux allows, fs.pipe-user-pages-soft).
 _TOKEN = struct.Struct("<I")
 _MAX_CHUNKS = 65536 // _TOKEN.size
 _LENGTH = struct.Struct("<Q")
 #: F_SETPIPE_SZ: a child's result pipe grows to 1 MiB (the unprivileged maximum), so that
-#: it rarely has to keep results while the parent is busy.
+#: it rarely has to keep results while the parent is busy. F_GETPIPE_SZ: a pipe's capacity.
 _F_SETPIPE_SZ = 1031
+_F_GETPIPE_SZ = 1032
 _PIPE_SIZE = 1 << 20
 
 _MISSING = object()
@@ -52,11 +55,12 @@ def available() -> bool:
     return hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
-def chunked(order: Sequence[int], jobs: int) -> List[List[int]]:
+def chunked(order: Sequence[int], jobs: int, limit: int = _MAX_CHUNKS) -> List[List[int]]:
     """Small chunks (at most 8 tasks, about 16 per process) so that no process is left with
-    a big share at the end while the others idle; never more than the token pipe holds."""
+    a big share at the end while the others idle; never more than `limit` (what the token
+    pipe holds)."""
     n = len(order)
-    size = max(1, min(8, n // (jobs * 16)), -(-n // _MAX_CHUNKS))
+    size = max(1, min(8, n // (jobs * 16)), -(-n // limit))
     return [list(order[i:i + size]) for i in range(0, n, size)]
 
 
@@ -64,24 +68,40 @@ def fork_map(fn: Callable, tasks: Sequence, jobs: int, order: Sequence[int],
              on_lost: Callable, meanwhile: Optional[Callable[[], None]] = None) -> list:
     """`[fn(t) for t in tasks]` on the parent and `jobs - 1` forked children, claiming chunks
     of `order` (task indices, the biggest first)."""
-    chunks = chunked(order, jobs)
+    import fcntl
+
     results: list = [_MISSING] * len(tasks)
     token_r, token_w = os.pipe()
     try:
-        os.write(token_w, b"".join(_TOKEN.pack(k) for k in range(len(chunks))))
+        try:
+            capacity = fcntl.fcntl(token_w, _F_GETPIPE_SZ)
+        except OSError:
+            capacity = 4096  # the least a pipe holds
+        chunks = chunked(order, jobs, min(_MAX_CHUNKS, capacity // _TOKEN.size))
+        os.set_blocking(token_w, False)  # a pipe that holds less than it said never hangs the run
+        tokens = b"".join(_TOKEN.pack(k) for k in range(len(chunks)))
+        complete = os.write(token_w, tokens) == len(tokens)
+    except BlockingIOError:
+        complete = False
     finally:
         os.close(token_w)
+    if not complete:
+        os.close(token_r)
+        return [fn(t) for t in tasks]
     children: Dict[int, int] = {}  # read end of its result pipe -> pid
     try:
         for _ in range(jobs - 1):
             r, w = os.pipe()
             try:
-                import fcntl
-
                 fcntl.fcntl(w, _F_SETPIPE_SZ, _PIPE_SIZE)
-            except (ImportError, OSError):
+            except OSError:
                 pass
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # no more processes (ulimit -u, memory): fewer workers
+                os.close(r)
+                os.close(w)
+                break
             if pid == 0:  # pragma: no cover (runs in the child, which never returns)
                 os.close(r)
                 for fd in children:
@@ -156,8 +176,10 @@ def _receive(buffers: Dict[int, bytearray], chunks: List[List[int]], results: li
              wait: bool) -> None:
     """Read what the children sent (waiting for some with `wait`); a pipe at its end is
     dropped from `buffers`."""
-    ready, _, _ = select.select(list(buffers), [], [], None if wait else 0)
-    for fd in ready:
+    poller = select.poll()
+    for fd in buffers:
+        poller.register(fd, select.POLLIN)
+    for fd, _ in poller.poll(None if wait else 0):
         data = os.read(fd, _PIPE_SIZE)
         buf = buffers[fd]
         if not data:

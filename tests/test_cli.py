@@ -288,6 +288,12 @@ def test_one_regex_for_a_gitignore_matches_where_pathspec_does(tmp_path):
     assert len(matched) > 10
     assert all(ignore.any_pattern.search(p) for p in matched)
     assert not ignore.any_pattern.search("ok.py")
+    # exactly where one of pathspec's own regexes matches (the shared start said once)
+    import re
+
+    _, sources = discovery._patterns(lines)
+    for p in paths + ["x/y/.env", "a/b/c/node_modules/", "sub/p.egg-info/x", "q/bin/", "zbuild"]:
+        assert bool(ignore.any_pattern.search(p)) == any(re.search(s, p) for s in sources), p
 
 
 def test_unsafe_fixes_flag_changes_summary(run_cli, tmp_path):

@@ -132,3 +132,22 @@ def test_chunks_never_overflow_the_token_pipe():
     assert max(len(c) for c in forkmap.chunked(list(range(100)), 2)) == 3  # about 16 per process
     out = forkmap.fork_map(int, [str(i) for i in order], 2, order, _lost)
     assert out == order
+
+
+def test_no_fork_left_the_parent_does_everything(monkeypatch):
+    def refuse():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    out = forkmap.fork_map(_square, list(range(60)), 3, list(range(60)), _lost)
+    assert out == [(t * t, PARENT) for t in range(60)]
+
+
+def test_a_token_pipe_smaller_than_the_chunks_is_no_hang(monkeypatch):
+    """Where a pipe holds one page (the user's pipe memory used up), the chunks are sized to
+    fit it; a pipe that holds less than it says runs the tasks in the parent."""
+    assert len(forkmap.chunked(list(range(100_000)), 2, 4096 // 4)) <= 1024
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[:8]))
+    out = forkmap.fork_map(_square, list(range(500)), 2, list(range(500)), _lost)
+    assert out == [(t * t, PARENT) for t in range(500)]
