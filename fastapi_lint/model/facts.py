@@ -732,15 +732,24 @@ def _module_async_defs(body: List[ast.stmt]) -> set:
 
 
 def facts_of_source(source: str) -> Optional[FileFacts]:
-    """The facts of source text (None if CPython cannot parse it); CPython's SyntaxWarnings
-    (`1()`, invalid escapes) are not the reader's business here, as in the scan pass."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
-        return file_facts(tree)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    """The facts of source text (None if CPython cannot parse it, nor its rewrite of syntax
+    newer than the interpreter's: `modern.py`); CPython's SyntaxWarnings (`1()`, invalid
+    escapes) are not the reader's business here, as in the scan pass."""
+    from fastapi_lint.model.modern import for_older_ast
+
+    for attempt in (source, None):
+        if attempt is None:
+            attempt = for_older_ast(source)
+            if attempt is None:
+                return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(attempt)
+            return file_facts(tree)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass
+    return None
 
 
 FactsByPath = Dict[str, FileFacts]

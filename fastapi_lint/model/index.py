@@ -503,15 +503,23 @@ def summarize_module(module: cst.Module, source: str, path: str, module_name: Op
 
 def summarize_text(text: str, path: str, module_name: Optional[str], is_package: bool,
                    module: Optional[cst.Module] = None) -> Optional[ModuleSummary]:
-    """`summarize_source`, falling back to the libcst skeleton (parsing `text` if no module is given)."""
+    """`summarize_source`; for syntax newer than the interpreter's, of the text rewritten for
+    its `ast` (`modern.py`), else the libcst skeleton (parsing `text` if no module is given)."""
     import warnings
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return summarize_source(text, path, module_name, is_package)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        pass
+    from fastapi_lint.model.modern import for_older_ast
+
+    for attempt in (text, None):
+        if attempt is None:
+            attempt = for_older_ast(text)
+            if attempt is None:
+                break
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return summarize_source(attempt, path, module_name, is_package)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass
     try:
         if module is None:
             from fastapi_lint.engine import parse_source
