@@ -6,10 +6,11 @@ The engine builds it in a first pass over every checked file when an enabled rul
 processes), then hands the merged `ProjectIndex` to every file's ModuleContext.
 
 Summaries come from CPython's `ast` (`summarize_source`): the index pass reads every file,
-and `ast` parses about ten times faster than libcst. Files that `ast` cannot read (syntax
-newer than the running interpreter) get a skeleton from libcst (`summarize_module`):
-their functions, classes and imports, without per-function facts, so rules that need
-those facts stay silent there rather than guess.
+and `ast` parses about ten times faster than libcst. Syntax newer than the running
+interpreter's is first rewritten for its `ast` where an older spelling means the same to the
+scan (`modern.py`). Files that `ast` still cannot read get a skeleton from libcst
+(`summarize_module`): their functions, classes and imports, without per-function facts, so
+rules that need those facts stay silent there rather than guess.
 """
 
 from __future__ import annotations
