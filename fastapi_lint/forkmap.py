@@ -34,7 +34,7 @@ import select
 import signal
 import struct
 import sys
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 #: Chunks are numbered with 4-byte integers, all written to the pipe before the fork: no
 #: more than it holds (64 KiB by default; one page when the user has used up the pipe
@@ -55,13 +55,26 @@ def available() -> bool:
     return hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
-def chunked(order: Sequence[int], jobs: int, limit: int = _MAX_CHUNKS) -> List[List[int]]:
+def chunk_size(n: int, jobs: int) -> int:
     """Small chunks (at most 8 tasks, about 16 per process) so that no process is left with
-    a big share at the end while the others idle; never more than `limit` (what the token
-    pipe holds)."""
+    a big share at the end while the others idle (the process pool's chunks too)."""
+    return max(1, min(8, n // (jobs * 16)))
+
+
+def chunked(order: Sequence[int], jobs: int, limit: int = _MAX_CHUNKS) -> List[List[int]]:
+    """`order` in chunks of `chunk_size`, never more than `limit` (what the token pipe holds)."""
     n = len(order)
-    size = max(1, min(8, n // (jobs * 16)), -(-n // limit))
+    size = max(chunk_size(n, jobs), -(-n // limit))
     return [list(order[i:i + size]) for i in range(0, n, size)]
+
+
+def _claims(token_r: int) -> Iterator[int]:
+    """The chunk numbers this process claims, one 4-byte read each, until the pipe is empty."""
+    while True:
+        token = os.read(token_r, _TOKEN.size)
+        if len(token) < _TOKEN.size:
+            return
+        yield _TOKEN.unpack(token)[0]
 
 
 def fork_map(fn: Callable, tasks: Sequence, jobs: int, order: Sequence[int],
@@ -113,11 +126,8 @@ def fork_map(fn: Callable, tasks: Sequence, jobs: int, order: Sequence[int],
             meanwhile()
         buffers = {fd: bytearray() for fd in children}
         failed: List[int] = []
-        while True:
-            token = os.read(token_r, _TOKEN.size)
-            if len(token) < _TOKEN.size:
-                break
-            for i in chunks[_TOKEN.unpack(token)[0]]:
+        for k in _claims(token_r):
+            for i in chunks[k]:
                 results[i] = fn(tasks[i])
             _receive(buffers, chunks, results, failed, wait=False)
         while buffers:
@@ -148,11 +158,7 @@ def _child(fn: Callable, tasks: Sequence, chunks: List[List[int]], token_r: int,
     try:
         os.set_blocking(out, False)
         pending = bytearray()
-        while True:
-            token = os.read(token_r, _TOKEN.size)
-            if len(token) < _TOKEN.size:
-                break
-            k = _TOKEN.unpack(token)[0]
+        for k in _claims(token_r):
             try:
                 record = pickle.dumps((k, [fn(tasks[i]) for i in chunks[k]]), pickle.HIGHEST_PROTOCOL)
             except Exception:

@@ -209,7 +209,7 @@ class ModuleContext:
         """Drops what the traversal built: the models (which point back here), the memo and the
         findings list (whose findings point back through their rules). The file's tree is then
         freed by reference counting as soon as its last user lets go, instead of waiting, in a
-        reference cycle, for a full garbage collection (see `engine._gc_paused`)."""
+        reference cycle, for a full garbage collection (see `engine.GC_THRESHOLD`)."""
         self._fastapi = None
         self._cache = {}
         self._bindings = {}

@@ -735,13 +735,9 @@ def facts_of_source(source: str) -> Optional[FileFacts]:
     """The facts of source text (None if CPython cannot parse it, nor its rewrite of syntax
     newer than the interpreter's: `modern.py`); CPython's SyntaxWarnings (`1()`, invalid
     escapes) are not the reader's business here, as in the scan pass."""
-    from fastapi_lint.model.modern import for_older_ast
+    from fastapi_lint.model.modern import readings
 
-    for attempt in (source, None):
-        if attempt is None:
-            attempt = for_older_ast(source)
-            if attempt is None:
-                return None
+    for attempt in readings(source):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

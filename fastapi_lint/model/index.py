@@ -508,13 +508,9 @@ def summarize_text(text: str, path: str, module_name: Optional[str], is_package:
     its `ast` (`modern.py`), else the libcst skeleton (parsing `text` if no module is given)."""
     import warnings
 
-    from fastapi_lint.model.modern import for_older_ast
+    from fastapi_lint.model.modern import readings
 
-    for attempt in (text, None):
-        if attempt is None:
-            attempt = for_older_ast(text)
-            if attempt is None:
-                break
+    for attempt in readings(text):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import sys
 import tokenize
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = set(_OPEN.values())
@@ -64,6 +64,15 @@ def for_older_ast(text: str) -> Optional[str]:
         line = lines[row - 1]
         lines[row - 1] = line[:begin] + new + line[end:]
     return "".join(lines)
+
+
+def readings(text: str) -> Iterator[str]:
+    """What the scan hands to `ast`, in turn: the text, then (if it has any of the constructs
+    above) its rewrite. The rewrite is only computed if the text itself fails."""
+    yield text
+    rewritten = for_older_ast(text)
+    if rewritten is not None:
+        yield rewritten
 
 
 def _is(tokens, i: int, kind: int, string: Optional[str] = None) -> bool:
