@@ -1070,3 +1070,66 @@ def test_fpi210_wants_a_positional_argument_that_may_be_async(source, wanted):
     assert rule.wants(facts, index) is wanted
     found = lint_source(source, "app.py", Settings(enabled=frozenset({"FPI210"})), index=index).diagnostics
     assert [d.code for d in found] == (["FPI210"] if wanted else [])
+
+
+LOST_CALLS = '''
+async def lost(repo, items, flag):
+    repo.dropped()
+    stored = repo.stored()
+    a, b = repo.first(), repo.second()
+    picked = repo.left() if flag else repo.right(flag)
+    listed = [repo.listed(), *repo.starred()]
+    if repo.tested():
+        pass
+    while not repo.negated():
+        pass
+    if [repo.in_display()]:
+        pass
+    return repo.returned()
+
+
+async def kept(repo, items):
+    await repo.awaited()
+    use(repo.passed())
+    value = repo.receiver().attr
+    key = items[repo.index()]
+    total = 1 + repo.operand()
+    self_attr.value = repo.attribute_target()
+    x = y = repo.chained()
+    if (repo.flag_expr() if repo.condition() else 0):
+        pass
+    return [len(x)]
+
+
+def plain(repo):
+    return repo.returned_from_def()
+
+
+class Config:
+    setting = repo.class_level()
+'''
+
+
+def test_lost_calls_are_the_positions_misuse_reports():
+    """`lost_calls` (FPI201/FPI202's gate) holds the calls whose value a statement loses as
+    `coroutines.misuse` climbs to it, and none of the calls whose value goes on elsewhere."""
+    f = facts_of_source(LOST_CALLS)
+    assert f.lost_calls == {"dropped", "stored", "first", "second", "left", "right", "listed", "tested",
+                            "negated", "in_display", "returned", "flag_expr", "use", "len"}
+    assert {"awaited", "passed", "receiver", "index", "operand", "attribute_target", "chained", "starred",
+            "condition", "returned_from_def", "class_level"}.isdisjoint(f.lost_calls)
+
+
+def test_coroutines_passed_on_keep_the_file_away_from_libcst():
+    """A project coroutine that is only awaited, passed on or used as a receiver cannot be
+    reported by FPI201: the file is not parsed with libcst for it."""
+    source = ("async def save(x):\n    return x\n\n\nasync def handler(items):\n"
+              "    await save(1)\n    gather(save(2))\n    return [await save(3)]\n")
+    rule = all_rules()["FPI201"]
+    path = os.path.join(FIXTURES, "passed_on.py")
+    assert not rule.wants(facts_of_source(source), None)
+    assert not rule.wants(facts_of_source(source), _own_index(source, path))
+    dropped = source.replace("    gather(save(2))\n", "    save(2)\n")
+    assert rule.wants(facts_of_source(dropped), None)
+    assert rule.wants(facts_of_source(dropped), _own_index(dropped, path))
+    assert [d.code for d in lint_source(dropped, path).diagnostics] == ["FPI201"]

@@ -56,7 +56,7 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
 #: Frequent node classes no branch of `file_facts`'s walk handles (it only visits their children).
 _PLAIN = frozenset(getattr(ast, n) for n in (
-    "If", "For", "AsyncFor", "While", "With", "AsyncWith", "Compare", "BoolOp", "UnaryOp", "Dict", "List",
+    "For", "AsyncFor", "With", "AsyncWith", "Compare", "BoolOp", "Dict", "List",
     "Tuple", "Set", "Starred", "comprehension", "ListComp", "SetComp", "DictComp", "GeneratorExp",
     "FormattedValue", "arguments", "Delete", "Assert", "Pass", "Break", "Continue", "Slice", "IfExp", "Module",
     "Match", "match_case") if hasattr(ast, n))
@@ -149,6 +149,13 @@ class FileFacts:
     #: directly in the body of `Class` and is not `@staticmethod`. The engine resolves such a
     #: receiver to that class or to nothing (`receiver_class`).
     self_calls: FrozenSet[str]
+    #: As `unawaited_calls`, for calls whose value is lost the ways FPI201/FPI202 report
+    #: (`coroutines.misuse`): the value of an expression statement, of a `return` in an
+    #: `async def` (nested functions included), of an assignment to a name or to names in a
+    #: function, or tested by `if`/`while`/`not`; through the branches of `a if c else b` and
+    #: the items of a list, tuple or set display. A call passed on, awaited or used as a
+    #: receiver is none of these.
+    lost_calls: FrozenSet[str]
     #: Names of `async def`s of the module's own scope (its body, and `if`/`try`/`with`/loop
     #: blocks in it): the only coroutine functions a bare name resolves to without an import.
     module_async_defs: FrozenSet[str]
@@ -407,6 +414,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     event_keywords = False
     own_args: Dict[int, ast.arguments] = {}  # id(OwnBody) -> the parameters of its function
     unawaited_names = set()
+    lost_calls = set()
+    lost: set = set()  # ids of the calls in a position `lost_calls` describes
     unawaited_methods = set()
     self_calls = set()
     methods: Dict[int, str] = {}  # id(def directly in a class body) -> the class's name
@@ -478,6 +487,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                         # (`client.get("/")` in a test registers nothing)
                         registrations.append((owner, path, decorator_scopes[id(node)], _METHOD_OF.get(name, "*")))
                 if id(node) not in awaited:
+                    if id(node) in lost:
+                        lost_calls.add(name)
                     func = node.func
                     if type(func) is ast.Name:
                         unawaited_names.add(name)
@@ -496,8 +507,15 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 if flags & _IN_TYPE:
                     type_string_names.update(_IDENTIFIER.findall(node.value))
             continue
-        elif kind is ast.Expr and type(node.value) is ast.Constant:
-            continue  # a docstring: no value reaches anything
+        elif kind is ast.Expr:
+            if type(node.value) is ast.Constant:
+                continue  # a docstring: no value reaches anything
+            _mark_lost(node.value, lost)
+        elif kind is ast.If or kind is ast.While:
+            _mark_lost(node.test, lost)
+        elif kind is ast.UnaryOp:
+            if type(node.op) is ast.Not:
+                _mark_lost(node.operand, lost)
         elif kind is ast.keyword:
             if node.arg:
                 names.add(node.arg)
@@ -629,6 +647,10 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
             name = _terminal(node.value) if node.value is not None else None
             if name is not None:
                 aliased.add(name)
+            if flags & _IN_FUNCTION_SCOPE and node.value is not None and (
+                    type(node.target if kind is not ast.Assign else node.targets[0]) in _STORE_TARGETS
+                    if kind is ast.AnnAssign or (kind is ast.Assign and len(node.targets) == 1) else False):
+                _mark_lost(node.value, lost)
             if kind is ast.AnnAssign:
                 push((node.target, flags, own))
                 push((node.annotation, flags | _IN_TYPE, own))
@@ -653,6 +675,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
             name = _terminal(node.value) if node.value is not None else None
             if name is not None:
                 bound_values.add(name)
+            if flags & _IN_ASYNC and node.value is not None:
+                _mark_lost(node.value, lost)
         elif kind is ast.Raise:
             if flags & _IN_TRY and node.exc is not None:
                 exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
@@ -712,9 +736,33 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      any(a[2] for a in add_routes) or any(_may_be_same_type(m, r, import_as) for m, r in annotated_models),
                      frozenset(bindings), frozenset(arg_calls),
                      frozenset(unawaited_names), frozenset(unawaited_methods), frozenset(self_calls),
+                     frozenset(lost_calls),
                      frozenset(_module_async_defs(tree.body)), sql_words_possible("\n".join(strings)),
                      frozenset(status_codes), event_keywords, frozenset(untimed_calls), timeout_maybe_none,
                      frozenset(call_arg_callers), frozenset(name_args))
+
+
+#: Assignment targets through which `coroutines.misuse` follows a stored coroutine: a name,
+#: or names unpacked from a display (`a, b = f(), g()`).
+_STORE_TARGETS = (ast.Name, ast.Tuple, ast.List)
+_DISPLAYS = (ast.List, ast.Tuple, ast.Set)
+
+
+def _mark_lost(expr: ast.expr, lost: set) -> None:
+    """Add to `lost` the ids of the calls whose value `expr` is, as `coroutines.misuse` climbs
+    from a call to the statement that loses it: through the branches (not the test) of
+    `a if c else b` and the items (not starred) of list, tuple and set displays."""
+    todo = [expr]
+    while todo:
+        e = todo.pop()
+        kind = type(e)
+        if kind is ast.Call:
+            lost.add(id(e))
+        elif kind is ast.IfExp:
+            todo.append(e.body)
+            todo.append(e.orelse)
+        elif kind in _DISPLAYS:
+            todo.extend(item for item in e.elts if type(item) is not ast.Starred)
 
 
 def _module_async_defs(body: List[ast.stmt]) -> set:

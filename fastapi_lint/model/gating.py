@@ -332,12 +332,12 @@ class ProjectCallees:
         return index.memo(("gating.callees", key), lambda: cls(index, targets(index), inherited))
 
     def met(self, facts: FileFacts, spelled: AbstractSet[str], methods: AbstractSet[str],
-            local_defs: AbstractSet[str]) -> bool:
+            local_defs: AbstractSet[str], self_calls: Optional[Iterable[str]] = None) -> bool:
         """Whether a call of the file can reach a target: `spelled`, the names a call by
         qualified name may spell (import aliases included); `methods`, the method names of
         calls on a receiver other than `self`; `local_defs`, names of the file's own defs that
         may be targets (for an ambiguous class of the file, whose methods the merged index may
-        not show)."""
+        not show); `self_calls`, those of `facts.self_calls` to consider (default all)."""
         if not self._loose.isdisjoint(spelled):
             return True
         if any(self._function_reach(name).met(facts) for name in spelled.intersection(self._functions)):
@@ -349,7 +349,7 @@ class ProjectCallees:
             reach = self._method_reach(name)
             if reach is None or reach.met(facts):
                 return True
-        for call in facts.self_calls:
+        for call in facts.self_calls if self_calls is None else self_calls:
             owner, _, name = call.rpartition(".")
             if owner in self._ambiguous:
                 if name in self._defining or name in local_defs:

@@ -271,13 +271,14 @@ def may_call_project_coroutine(facts, index: ProjectIndex) -> bool:
     receiver of a class that carries the method, or `self` in such a class). On a project
     whose services all have an `async def get`, a `dict.get(...)` alone no longer sends a
     file to libcst."""
-    calls = facts.unawaited_calls
+    calls = facts.lost_calls
     if not calls:
         return False
-    if not facts.unawaited_names.isdisjoint(facts.module_async_defs):
+    if not (facts.unawaited_names & calls).isdisjoint(facts.module_async_defs):
         return True
     reach = ProjectCallees.of(index, "coroutines", _coroutine_targets, inherited=True)
-    return reach.met(facts, _with_aliases(facts, calls), facts.unawaited_methods, facts.async_defs)
+    return reach.met(facts, _with_aliases(facts, calls), facts.unawaited_methods & calls, facts.async_defs,
+                     [c for c in facts.self_calls if c.rpartition(".")[2] in calls])
 
 
 def _function_names(index: ProjectIndex):
@@ -556,8 +557,7 @@ class CoroutineNotAwaited(_NotAwaited):
         """A call, not awaited, by the name of a coroutine function of this file, or (with the
         index) one that can reach a project coroutine: see `may_call_project_coroutine`."""
         if index is None:
-            calls = facts.unawaited_calls
-            return not facts.async_defs.isdisjoint(_with_aliases(facts, calls))
+            return not facts.async_defs.isdisjoint(_with_aliases(facts, facts.lost_calls))
         return may_call_project_coroutine(facts, index)
     docs = """
     ## What it does
@@ -670,7 +670,7 @@ class FrameworkCoroutineNotAwaited(_NotAwaited):
         """A call that is not awaited and may make a framework coroutine: a catalogue method
         with an import (or class of the module) from which its object's origin can be met, a
         catalogue coroutine function reached by import, or a `call_next` parameter."""
-        calls = facts.unawaited_calls
+        calls = facts.lost_calls
         return may_be_framework_async(facts, calls, _with_aliases(facts, calls))
 
     def target(self, call: cst.Call) -> Optional[Tuple[str, bool]]:
