@@ -750,7 +750,7 @@ def _facts_work(path: str) -> Tuple[bool, Optional[FileFacts]]:
     rules = gate(rules_for(settings.enabled_for(path)), text)
     if not rules:
         return not quick_syntax_ok(text), None
-    facts = facts_of_source(text)
+    facts = facts_of_source(text, *module_name_for(path, settings.root), resolve=True)
     if facts is None:
         return True, None
     return any(r.wants(facts, None) for r in rules), facts

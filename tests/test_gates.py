@@ -1133,3 +1133,42 @@ def test_coroutines_passed_on_keep_the_file_away_from_libcst():
     assert rule.wants(facts_of_source(dropped), None)
     assert rule.wants(facts_of_source(dropped), _own_index(dropped, path))
     assert [d.code for d in lint_source(dropped, path).diagnostics] == ["FPI201"]
+
+
+def test_relative_imports_resolve_in_the_module_the_lint_names():
+    """In the scan the module's name is known: `from . import copy` in `shop.orders` binds
+    `shop.copy`, not any name ending in `copy` (`shutil.copy`, were this the stdlib)."""
+    from fastapi_lint.model.facts import in_module
+
+    f = file_facts(ast.parse("from . import copy\nfrom ..core.db import engine\nfrom .x import y as z\n"))
+    assert f.bindings == {".copy", "..core.db.engine", ".x.y"}
+    assert in_module(f, "shop.orders", False).bindings == {"shop.copy", "core.db.engine", "shop.x.y"}
+    assert in_module(f, "shop.orders", True).bindings == {"shop.orders.copy", "shop.core.db.engine",
+                                                           "shop.orders.x.y"}
+    # as the lint resolves them in a top-level module: beyond it, or no module, binds nothing
+    assert in_module(f, "orders", False).bindings == {"x.y"}
+    fpi104 = all_rules()["FPI104"]
+    source = "from . import copy\n\nasync def f(x):\n    copy(x)\n"
+    assert fpi104.wants(facts_of_source(source), None)  # unresolved: `shutil.copy` cannot be ruled out
+    assert not fpi104.wants(facts_of_source(source, "shop.orders", False, resolve=True), None)
+
+
+def test_a_builtin_is_reached_by_a_bare_name_only():
+    """`aiofiles.open(...)` spells `open` but cannot be the builtin `open` (FPI104)."""
+    rule = all_rules()["FPI104"]
+    source = "import aiofiles\n\nasync def f(p):\n    async with aiofiles.open(p) as fh:\n        return await fh.read()\n"
+    assert not rule.wants(facts_of_source(source), None)
+    assert rule.wants(facts_of_source(source.replace("aiofiles.open(p)", "open(p)")), None)
+
+
+def test_dependency_called_wants_calls_given_to_depends():
+    """FPI204 looks at calls passed to `Depends`/`Security`, not at every call's argument;
+    `Depends` imported under another name may be any call."""
+    rule = all_rules()["FPI204"]
+    base = ("from fastapi import Depends{alias}\n\ndef get_db():\n    return 1\n\n"
+            "def route(db=Depends(get_db), n=int(get_db())):\n    return {call}\n")
+    f = facts_of_source(base.format(alias="", call="D(get_db())"))
+    assert f.depends_arg_calls == set() and "get_db" in f.arg_calls
+    assert not rule.wants(f, None)
+    assert rule.wants(facts_of_source(base.format(alias="", call="Depends(dependency=get_db())")), None)
+    assert rule.wants(facts_of_source(base.format(alias=", Depends as D", call="D(get_db())")), None)

@@ -17,6 +17,7 @@ fixture and generated program gives the same findings with and without the gate.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import re
 import warnings
@@ -24,8 +25,9 @@ from dataclasses import dataclass, fields
 from typing import AbstractSet, Dict, FrozenSet, List, Optional
 
 from fastapi_lint.catalogs.security import sql_words_possible
-from fastapi_lint.catalogs.fastapi import (ADD_ROUTE_METHODS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
+from fastapi_lint.catalogs.fastapi import (ADD_ROUTE_METHODS, DEPENDS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
                                            path_parameters, stray_brace)
+from fastapi_lint.model.names import resolve_relative_name
 
 _IN_ASYNC = 2
 #: In a function or lambda body, and not in a class body nested in it: the engine's
@@ -43,6 +45,8 @@ _IN_DEF = 32
 #: this walk cannot tell (a class body or lambda in a def, a def's own decorators or defaults).
 _MODULE, _ANY_SCOPE = "module", "*"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: What `Depends`/`Security` calls spell (`depends_arg_calls`).
+DEPENDS_LAST = frozenset(q.rpartition(".")[2] for q in DEPENDS)
 #: Keyword arguments that take a callable (see `arg_calls`).
 _CALLABLE_KEYWORDS = ("dependency", "func")
 
@@ -156,6 +160,11 @@ class FileFacts:
     #: the items of a list, tuple or set display. A call passed on, awaited or used as a
     #: receiver is none of these.
     lost_calls: FrozenSet[str]
+    #: Identifiers spelled as bare names (`ast.Name`, not attributes, imports or definitions):
+    #: the only way to reach a builtin without an import (`open(...)`, not `aiofiles.open`).
+    bare_names: FrozenSet[str]
+    #: As `arg_calls`, for calls whose callee spells `Depends` or `Security` (FPI204).
+    depends_arg_calls: FrozenSet[str]
     #: Names of `async def`s of the module's own scope (its body, and `if`/`try`/`with`/loop
     #: blocks in it): the only coroutine functions a bare name resolves to without an import.
     module_async_defs: FrozenSet[str]
@@ -415,6 +424,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     own_args: Dict[int, ast.arguments] = {}  # id(OwnBody) -> the parameters of its function
     unawaited_names = set()
     lost_calls = set()
+    depends_arg_calls = set()
+    bare_names = set()
     lost: set = set()  # ids of the calls in a position `lost_calls` describes
     unawaited_methods = set()
     self_calls = set()
@@ -430,6 +441,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
         kind = type(node)
         if kind is ast.Name:
             names.add(node.id)
+            bare_names.add(node.id)
             continue
         if kind in _PLAIN:
             pass  # no branch below: straight to the children
@@ -439,15 +451,23 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
             if own is not None:
                 own.calls.append(node)
             args = node.args
+            name = _terminal(node.func)
             if args:
                 first = args[0]
                 if type(first) is ast.Starred:
                     first = next((a for a in args if type(a) is not ast.Starred), None)
                 if type(first) is ast.Call:
-                    name = _terminal(first.func)
-                    if name is not None:
-                        arg_calls.add(name)
-            name = _terminal(node.func)
+                    inner = _terminal(first.func)
+                    if inner is not None:
+                        arg_calls.add(inner)
+                        if name in DEPENDS_LAST:
+                            depends_arg_calls.add(inner)
+            if name in DEPENDS_LAST:
+                for k in node.keywords:
+                    if k.arg == "dependency" and type(k.value) is ast.Call:
+                        inner = _terminal(k.value.func)
+                        if inner is not None:
+                            depends_arg_calls.add(inner)
             if name is not None:
                 calls.add(name)
                 if named_calls is not None and name in named_calls:
@@ -736,7 +756,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      any(a[2] for a in add_routes) or any(_may_be_same_type(m, r, import_as) for m, r in annotated_models),
                      frozenset(bindings), frozenset(arg_calls),
                      frozenset(unawaited_names), frozenset(unawaited_methods), frozenset(self_calls),
-                     frozenset(lost_calls),
+                     frozenset(lost_calls), frozenset(bare_names), frozenset(depends_arg_calls),
                      frozenset(_module_async_defs(tree.body)), sql_words_possible("\n".join(strings)),
                      frozenset(status_codes), event_keywords, frozenset(untimed_calls), timeout_maybe_none,
                      frozenset(call_arg_callers), frozenset(name_args))
@@ -779,9 +799,32 @@ def _module_async_defs(body: List[ast.stmt]) -> set:
     return found
 
 
-def facts_of_source(source: str) -> Optional[FileFacts]:
+def in_module(facts: FileFacts, module_name: Optional[str], is_package: bool) -> FileFacts:
+    """The facts with each relative import binding resolved as the lint resolves it in module
+    `module_name` (`imports.import_bindings`): `from .x import y` in `pkg.sub.m` binds
+    "pkg.sub.x.y"; one that resolves to no module binds nothing. Unresolved, `gating` must
+    take ".x.y" for any name in which `x.y` occurs (`from . import copy` could be
+    `shutil.copy`, linting shutil), and most files of a package have such an import."""
+    if not any(b[0] == "." for b in facts.bindings):
+        return facts
+    bindings = set()
+    for b in facts.bindings:
+        if b[0] != ".":
+            bindings.add(b)
+            continue
+        rest = b.lstrip(".")
+        module, _, name = rest.rpartition(".")
+        base = resolve_relative_name(module or None, len(b) - len(rest), module_name, is_package)
+        if base:
+            bindings.add(f"{base}.{name}")
+    return dataclasses.replace(facts, bindings=frozenset(bindings))
+
+
+def facts_of_source(source: str, module_name: Optional[str] = None, is_package: bool = False,
+                    resolve: bool = False) -> Optional[FileFacts]:
     """The facts of source text (None if CPython cannot parse it, nor its rewrite of syntax
-    newer than the interpreter's: `modern.py`); CPython's SyntaxWarnings (`1()`, invalid
+    newer than the interpreter's: `modern.py`); with `resolve`, `in_module` of the module the
+    lint will name the file; CPython's SyntaxWarnings (`1()`, invalid
     escapes) are not the reader's business here, as in the scan pass."""
     from fastapi_lint.model.modern import readings
 
@@ -790,7 +833,8 @@ def facts_of_source(source: str) -> Optional[FileFacts]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tree = ast.parse(attempt)
-            return file_facts(tree)
+            facts = file_facts(tree)
+            return in_module(facts, module_name, is_package) if resolve else facts
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             pass
     return None

@@ -83,8 +83,9 @@ class QualNames:
         """Whether a name of the file can resolve to one of the qualified names (or, with
         `local_classes`, an origin path can start from one of them). Whichever way the name is
         met, the file spells its last part: as the name of an import, of an attribute, of a
-        builtin or of the class, or in a string annotation."""
-        if self.builtins and not self.builtins.isdisjoint(facts.names):
+        builtin (a bare name) or of the class, or in a string annotation."""
+        if self.builtins and not (self.builtins.isdisjoint(facts.bare_names)
+                                  and self.builtins.isdisjoint(facts.type_string_names)):
             return True
         if self.class_names and not self.class_names.isdisjoint(facts.class_defs):
             return True

@@ -16,6 +16,7 @@ import libcst as cst
 from fastapi_lint.catalogs import asyncio as catalog
 from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import BASE_HTTP_MIDDLEWARE, DEPENDS, keyword, positional, string_value
+from fastapi_lint.model.facts import DEPENDS_LAST
 from fastapi_lint.model.flow import enclosing_class, function_assignments, local_classes, module_assignments
 from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, import_aliased, origin_qualnames,
                                        qualnames, spellings)
@@ -854,10 +855,12 @@ class DependencyCalled(Rule):
         """A call reaching `Depends`/`Security` by import, given a call as an argument; with an
         index, that call by a name of a project function whose result may not be callable (or
         one it is re-exported as, or an import alias of one)."""
-        if not facts.arg_calls or not cls._depends.met(facts, _with_aliases(facts, facts.calls)):
+        # imported under another name, `Depends` may be called by any name
+        arg_calls = facts.arg_calls if not facts.aliased.isdisjoint(DEPENDS_LAST) else facts.depends_arg_calls
+        if not arg_calls or not cls._depends.met(facts, _with_aliases(facts, facts.calls)):
             return False
         return index is None or not spellings(index, "FPI204", cls._maybe_not_callable).isdisjoint(
-            _with_aliases(facts, facts.arg_calls))
+            _with_aliases(facts, arg_calls))
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
