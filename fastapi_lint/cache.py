@@ -1,8 +1,9 @@
 """Results of unchanged files, answered without parsing.
 
 `.fastapi_lint_cache/<settings digest>.json` under the project root maps each file's
-absolute path to the sha256 of its content, the project-index digest it was linted with,
-and its diagnostics. The settings digest covers the tool version and every setting that
+absolute path to the sha256 of its content, the module name the lint gives it (which
+`__init__.py` files around it decide: adding one renames every module below), the
+project-index digest it was linted with, and its diagnostics. The settings digest covers the tool version and every setting that
 can change a file's result, so a new version or config simply starts a new cache file.
 """
 
@@ -15,7 +16,7 @@ import tempfile
 from typing import Dict, Optional
 
 from fastapi_lint.diagnostics import Diagnostic, FileResult
-from fastapi_lint.model.index import ModuleSummary
+from fastapi_lint.model.index import ModuleSummary, module_name_for
 from fastapi_lint.settings import Settings, display_path
 
 CACHE_DIR = ".fastapi_lint_cache"
@@ -24,6 +25,7 @@ SUMMARIES_KEY = "__index_summaries__"
 
 class Cache:
     def __init__(self, settings: Settings) -> None:
+        self.root = settings.root
         self.dir = os.path.join(settings.root, CACHE_DIR)
         self.file = os.path.join(self.dir, f"{settings.digest()}.json")
         self.entries: Dict[str, dict] = {}
@@ -38,6 +40,8 @@ class Cache:
 
         self._hashes: Dict[str, Optional[str]] = {}
         self._keys: Dict[str, str] = {}
+        self._modules: Dict[str, list] = {}
+        self._inits: Dict[str, bool] = {}  # directory -> holds an __init__.py (asked once per run)
         self._summaries: Dict[str, dict] = self.entries.pop(SUMMARIES_KEY, {}) \
             if isinstance(self.entries.get(SUMMARIES_KEY), dict) else {}
         self._summaries_used: Dict[str, dict] = {}
@@ -60,11 +64,19 @@ class Cache:
                 self._hashes[key] = None
         return self._hashes[key]
 
+    def _module(self, path: str) -> list:
+        """[module name, is_package] as the lint names the file now (JSON keeps lists)."""
+        key = self._key(path)
+        found = self._modules.get(key)
+        if found is None:
+            found = self._modules[key] = list(module_name_for(path, self.root, self._inits))
+        return found
+
     # ---------------------------------------------------------------- index summaries
     def get_summary(self, path: str) -> Optional[ModuleSummary]:
         """The project-index summary of an unchanged file (summaries do not depend on settings)."""
         entry = self._summaries.get(self._key(path))
-        if entry is None or entry.get("hash") != self._hash(path):
+        if entry is None or entry.get("hash") != self._hash(path) or entry.get("module") != self._module(path):
             return None
         self._summaries_used[self._key(path)] = entry
         return ModuleSummary.from_dict(entry["summary"])
@@ -73,14 +85,15 @@ class Cache:
         digest = self._hash(path)
         if digest is None:
             return
-        self._summaries_used[self._key(path)] = {"hash": digest, "summary": summary.to_dict()}
+        self._summaries_used[self._key(path)] = {"hash": digest, "module": self._module(path),
+                                                 "summary": summary.to_dict()}
         self.dirty = True
 
     def get(self, path: str, index_digest: Optional[str] = None) -> Optional[FileResult]:
         entry = self.entries.get(self._key(path))
         if entry is None or entry.get("index") != index_digest:
             return None
-        if entry.get("hash") != self._hash(path):
+        if entry.get("hash") != self._hash(path) or entry.get("module") != self._module(path):
             return None
         display = display_path(path)
         diags = []
@@ -96,6 +109,7 @@ class Cache:
             return
         self.entries[self._key(path)] = {
             "hash": digest,
+            "module": self._module(path),
             "index": index_digest,
             "diagnostics": [d.to_dict() for d in result.diagnostics],
         }

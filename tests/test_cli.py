@@ -313,6 +313,20 @@ def test_cache_answers_unchanged_files(run_cli, tmp_path):
     assert run_cli(".")[0] == 0  # a changed file is re-linted
 
 
+def test_cache_notices_a_package_appearing_or_going(run_cli, tmp_path):
+    """An `__init__.py` added or removed renames the modules below it (`svc` becomes
+    `app.svc`), which decides what imports resolve to: unchanged files are not answered
+    from the cache with their old names."""
+    write(tmp_path / "app" / "svc.py", "async def save(x):\n    return x\n")
+    write(tmp_path / "app" / "routes.py", "from app.svc import save\n\n\nasync def handler():\n    save(1)\n")
+    assert run_cli(".")[0] == 0  # `app.svc` is no module of the tree
+    write(tmp_path / "app" / "__init__.py", "")
+    status, out, _ = run_cli(".")
+    assert status == 1 and "FPI201" in out
+    os.remove(tmp_path / "app" / "__init__.py")
+    assert run_cli(".")[0] == 0
+
+
 def test_same_output_whatever_the_worker_count(run_cli, tmp_path):
     for i in range(30):
         write(tmp_path / f"m{i:02}.py", BAD if i % 3 else GOOD)

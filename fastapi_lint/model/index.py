@@ -277,8 +277,10 @@ def _prefixes(qualname: str) -> List[str]:
     return [".".join(parts[:i]) for i in range(len(parts) - 1, 0, -1)]
 
 
-def module_name_for(path: str, root: Optional[str] = None) -> Tuple[Optional[str], bool]:
-    """(dotted module name, is_package) of a file, walking up while `__init__.py` exists."""
+def module_name_for(path: str, root: Optional[str] = None,
+                    inits: Optional[Dict[str, bool]] = None) -> Tuple[Optional[str], bool]:
+    """(dotted module name, is_package) of a file, walking up while `__init__.py` exists.
+    `inits`: a memo, directory -> whether it holds an `__init__.py`, for many files at once."""
     path = os.path.abspath(path)
     directory, filename = os.path.split(path)
     stem = filename[:-3] if filename.endswith(".py") else os.path.splitext(filename)[0]
@@ -286,7 +288,7 @@ def module_name_for(path: str, root: Optional[str] = None) -> Tuple[Optional[str
         return None, False
     is_package = stem == "__init__"
     parts: List[str] = [] if is_package else [stem]
-    while os.path.isfile(os.path.join(directory, "__init__.py")):
+    while _has_init(directory, inits):
         directory, pkg = os.path.split(directory)
         if not pkg.isidentifier():
             break
@@ -296,6 +298,15 @@ def module_name_for(path: str, root: Optional[str] = None) -> Tuple[Optional[str
     if not parts:
         return None, is_package
     return ".".join(parts), is_package
+
+
+def _has_init(directory: str, memo: Optional[Dict[str, bool]]) -> bool:
+    if memo is None:
+        return os.path.isfile(os.path.join(directory, "__init__.py"))
+    found = memo.get(directory)
+    if found is None:
+        found = memo[directory] = os.path.isfile(os.path.join(directory, "__init__.py"))
+    return found
 
 
 DEPENDS_NAMES = ("Depends", "Security")
