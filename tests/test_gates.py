@@ -36,14 +36,20 @@ def _own_index(source, path):
 
 
 def _same_with_and_without_gate(source, path):
-    facts = facts_of_source(source)
-    if facts is None:
+    """The same findings without facts, with the facts a host without the module's name
+    reads (the flake8 plugin: relative imports unresolved, no `references`), and with those
+    of the scan, resolved in the module the lint names the file."""
+    unresolved = facts_of_source(source)
+    if unresolved is None:
         return True
+    resolved = facts_of_source(source, *module_name_for(path, ALL.root), resolve=True)
     index = _own_index(source, path)
     open_ = _key(lint_source(source, path, ALL))
-    return (_key(lint_source(source, path, ALL, facts=facts)) == open_
-            and _key(lint_source(source, path, ALL, index=index, facts=facts))
-            == _key(lint_source(source, path, ALL, index=index)) == open_)
+    if _key(lint_source(source, path, ALL, index=index)) != open_:
+        return False
+    return all(_key(lint_source(source, path, ALL, facts=facts)) == open_
+               and _key(lint_source(source, path, ALL, index=index, facts=facts)) == open_
+               for facts in (unresolved, resolved))
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
@@ -1138,19 +1144,50 @@ def test_coroutines_passed_on_keep_the_file_away_from_libcst():
 def test_relative_imports_resolve_in_the_module_the_lint_names():
     """In the scan the module's name is known: `from . import copy` in `shop.orders` binds
     `shop.copy`, not any name ending in `copy` (`shutil.copy`, were this the stdlib)."""
-    from fastapi_lint.model.facts import in_module
-
-    f = file_facts(ast.parse("from . import copy\nfrom ..core.db import engine\nfrom .x import y as z\n"))
-    assert f.bindings == {".copy", "..core.db.engine", ".x.y"}
-    assert in_module(f, "shop.orders", False).bindings == {"shop.copy", "core.db.engine", "shop.x.y"}
-    assert in_module(f, "shop.orders", True).bindings == {"shop.orders.copy", "shop.core.db.engine",
-                                                           "shop.orders.x.y"}
+    tree = ast.parse("from . import copy\nfrom ..core.db import engine\nfrom .x import y as z\n")
+    assert file_facts(tree).bindings == {".copy", "..core.db.engine", ".x.y"}
+    assert file_facts(tree).references is None
+    assert file_facts(tree, module=("shop.orders", False)).bindings == {"shop.copy", "core.db.engine", "shop.x.y"}
+    assert file_facts(tree, module=("shop.orders", True)).bindings == {"shop.orders.copy", "shop.core.db.engine",
+                                                                        "shop.orders.x.y"}
     # as the lint resolves them in a top-level module: beyond it, or no module, binds nothing
-    assert in_module(f, "orders", False).bindings == {"x.y"}
+    assert file_facts(tree, module=("orders", False)).bindings == {"x.y"}
     fpi104 = all_rules()["FPI104"]
     source = "from . import copy\n\nasync def f(x):\n    copy(x)\n"
     assert fpi104.wants(facts_of_source(source), None)  # unresolved: `shutil.copy` cannot be ruled out
     assert not fpi104.wants(facts_of_source(source, "shop.orders", False, resolve=True), None)
+
+
+REFERENCES = '''
+import os
+import httpx as hx
+import sqlalchemy.orm
+from fastapi import Depends as D, APIRouter
+from .db import session as s
+
+
+async def f(request, items: "os.PathLike"):
+    client = hx.AsyncClient()
+    value = items.get("x")
+    sqlalchemy.orm.Session(s.bind).query(f()).all()
+    return D(APIRouter), print
+'''
+
+
+def test_references_are_what_names_resolve_to():
+    """With the module's name, the facts hold what each name or dotted name resolves to
+    through the imports (and the prefixes of those): a call spelled `get` on a non-module
+    receiver reaches no `httpx.get`."""
+    f = facts_of_source(REFERENCES, "app.views", False, resolve=True)
+    assert f.references == {"httpx", "httpx.AsyncClient", "sqlalchemy", "sqlalchemy.orm", "sqlalchemy.orm.Session",
+                            "fastapi.Depends", "fastapi.APIRouter", "app.db.session", "app.db.session.bind"}
+    assert {"print", "D", "APIRouter", "sqlalchemy", "hx", "items", "f"} <= f.bare_names
+    assert "os" not in f.references  # named in a string only: matched by its identifiers, as before
+    fpi102 = all_rules()["FPI102"]
+    assert fpi102.wants(facts_of_source(REFERENCES), None)  # by names: `get` and an httpx import
+    assert not fpi102.wants(f, None)
+    called = REFERENCES.replace('items.get("x")', 'hx.get("x")')
+    assert fpi102.wants(facts_of_source(called, "app.views", False, resolve=True), None)
 
 
 def test_a_builtin_is_reached_by_a_bare_name_only():

@@ -17,12 +17,11 @@ fixture and generated program gives the same findings with and without the gate.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import functools
 import re
 import warnings
 from dataclasses import dataclass, fields
-from typing import AbstractSet, Dict, FrozenSet, List, Optional
+from typing import AbstractSet, Dict, FrozenSet, List, Optional, Tuple
 
 from fastapi_lint.catalogs.security import sql_words_possible
 from fastapi_lint.catalogs.fastapi import (ADD_ROUTE_METHODS, DEPENDS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
@@ -165,6 +164,12 @@ class FileFacts:
     bare_names: FrozenSet[str]
     #: As `arg_calls`, for calls whose callee spells `Depends` or `Security` (FPI204).
     depends_arg_calls: FrozenSet[str]
+    #: The qualified names the file's names and dotted names resolve to through its imports,
+    #: as `ModuleContext.qualname` resolves them (a name bound by an import, then the
+    #: attributes spelled after it; every prefix of such a chain too): `import httpx` and
+    #: `httpx.AsyncClient()` give "httpx" and "httpx.AsyncClient", not "httpx.get". None when
+    #: the module's name is unknown (relative imports unresolved; see `file_facts`).
+    references: Optional[FrozenSet[str]]
     #: Names of `async def`s of the module's own scope (its body, and `if`/`try`/`with`/loop
     #: blocks in it): the only coroutine functions a bare name resolves to without an import.
     module_async_defs: FrozenSet[str]
@@ -191,6 +196,11 @@ class FileFacts:
     #: The last identifier of names and attributes passed as positional arguments of calls
     #: (`run_in_threadpool(fetch, x)` -> "fetch", "x").
     name_args: FrozenSet[str]
+
+    @functools.cached_property
+    def reference_modules(self) -> FrozenSet[str]:
+        """What the references are attributes of: "shutil" for "shutil.copy"."""
+        return frozenset(r.rpartition(".")[0] for r in self.references or ())
 
     @functools.cached_property
     def unawaited_calls(self) -> FrozenSet[str]:
@@ -387,10 +397,16 @@ def _received(args: ast.arguments) -> Optional[FrozenSet[str]]:
 
 
 def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
-               named_calls: Optional[Dict[str, List[ast.Call]]] = None) -> FileFacts:
+               named_calls: Optional[Dict[str, List[ast.Call]]] = None,
+               module: Optional[Tuple[Optional[str], bool]] = None) -> FileFacts:
     """One walk over the tree. With `bodies`, also fills it: id(def node) -> its OwnBody
     (calls in source order). With `named_calls`, also appends to each of its lists the calls
-    whose callee's last identifier is that key (`Depends(...)`, `fastapi.Depends(...)`)."""
+    whose callee's last identifier is that key (`Depends(...)`, `fastapi.Depends(...)`).
+    `module`: (name, is_package) of the module as the lint names it (`module_name_for`):
+    relative imports are then resolved as the lint resolves them (`from .x import y` in
+    `pkg.sub.m` binds "pkg.sub.x.y"; one that resolves to no module binds nothing) and the
+    facts hold `references`. Unresolved, `gating` must take ".x.y" for any name in which
+    `x.y` occurs, and any name spelled `y` for one an import may reach."""
     names = set()
     calls = set()
     async_calls = set()
@@ -424,6 +440,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     own_args: Dict[int, ast.arguments] = {}  # id(OwnBody) -> the parameters of its function
     unawaited_names = set()
     lost_calls = set()
+    imported: List[Tuple[str, str]] = []  # (name bound by an import, what it binds: see `bindings`)
+    chains: List[str] = []  # dotted names: "a.b.c" for the expression `a.b.c`
     depends_arg_calls = set()
     bare_names = set()
     lost: set = set()  # ids of the calls in a position `lost_calls` describes
@@ -447,6 +465,21 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
             pass  # no branch below: straight to the children
         elif kind is ast.Attribute:
             names.add(node.attr)
+            value = node.value
+            while type(value) is ast.Attribute:
+                value = value.value
+            if type(value) is ast.Name:
+                # a dotted name: its inner attributes add only their names; the head is walked
+                parts = [node.attr]
+                inner = node.value
+                while type(inner) is ast.Attribute:
+                    names.add(inner.attr)
+                    parts.append(inner.attr)
+                    inner = inner.value
+                parts.append(inner.id)
+                chains.append(".".join(reversed(parts)))
+                push((inner, flags, own))
+                continue
         elif kind is ast.Call:
             if own is not None:
                 own.calls.append(node)
@@ -645,8 +678,11 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     names.add(alias.asname)
                     aliased.add(alias.name.rpartition(".")[2])
                     bindings.add(alias.name)
+                    imported.append((alias.asname, alias.name))
                 else:
-                    bindings.add(alias.name.partition(".")[0])
+                    head = alias.name.partition(".")[0]
+                    bindings.add(head)
+                    imported.append((head, head))
             continue
         elif kind is ast.ImportFrom:
             base = "." * (node.level or 0) + (node.module or "")
@@ -655,8 +691,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
             for alias in node.names:
                 if alias.name == "*":  # binds no name `qualname` resolves
                     continue
-                imported = f"{base}.{alias.name}" if base and not base.endswith(".") else base + alias.name
-                bindings.add(imported)
+                binding = f"{base}.{alias.name}" if base and not base.endswith(".") else base + alias.name
+                bindings.add(binding)
+                imported.append((alias.asname or alias.name, binding))
                 names.add(alias.name)
                 if alias.asname:
                     import_as = True
@@ -747,6 +784,11 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     if bodies:
         for body in bodies.values():
             body.calls.sort(key=lambda c: (c.lineno, c.col_offset))
+    references = None
+    if module is not None:
+        resolved = {b: _resolve_binding(b, *module) for b in bindings}
+        bindings = {r for r in resolved.values() if r}
+        references = _references([(n, resolved[b]) for n, b in imported if resolved[b]], chains, bare_names)
     return FileFacts(frozenset(names), frozenset(calls),
                      frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs),
@@ -756,7 +798,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      any(a[2] for a in add_routes) or any(_may_be_same_type(m, r, import_as) for m, r in annotated_models),
                      frozenset(bindings), frozenset(arg_calls),
                      frozenset(unawaited_names), frozenset(unawaited_methods), frozenset(self_calls),
-                     frozenset(lost_calls), frozenset(bare_names), frozenset(depends_arg_calls),
+                     frozenset(lost_calls), frozenset(bare_names), frozenset(depends_arg_calls), references,
                      frozenset(_module_async_defs(tree.body)), sql_words_possible("\n".join(strings)),
                      frozenset(status_codes), event_keywords, frozenset(untimed_calls), timeout_maybe_none,
                      frozenset(call_arg_callers), frozenset(name_args))
@@ -799,32 +841,42 @@ def _module_async_defs(body: List[ast.stmt]) -> set:
     return found
 
 
-def in_module(facts: FileFacts, module_name: Optional[str], is_package: bool) -> FileFacts:
-    """The facts with each relative import binding resolved as the lint resolves it in module
-    `module_name` (`imports.import_bindings`): `from .x import y` in `pkg.sub.m` binds
-    "pkg.sub.x.y"; one that resolves to no module binds nothing. Unresolved, `gating` must
-    take ".x.y" for any name in which `x.y` occurs (`from . import copy` could be
-    `shutil.copy`, linting shutil), and most files of a package have such an import."""
-    if not any(b[0] == "." for b in facts.bindings):
-        return facts
-    bindings = set()
-    for b in facts.bindings:
-        if b[0] != ".":
-            bindings.add(b)
-            continue
-        rest = b.lstrip(".")
-        module, _, name = rest.rpartition(".")
-        base = resolve_relative_name(module or None, len(b) - len(rest), module_name, is_package)
-        if base:
-            bindings.add(f"{base}.{name}")
-    return dataclasses.replace(facts, bindings=frozenset(bindings))
+def _resolve_binding(binding: str, module_name: Optional[str], is_package: bool) -> Optional[str]:
+    """A binding of `FileFacts.bindings` as the lint resolves it in module `module_name`
+    (`imports.import_bindings`): a relative one becomes absolute, or None (it binds nothing)."""
+    if binding[0] != ".":
+        return binding
+    rest = binding.lstrip(".")
+    package, _, name = rest.rpartition(".")
+    base = resolve_relative_name(package or None, len(binding) - len(rest), module_name, is_package)
+    return f"{base}.{name}" if base else None
+
+
+def _references(imported: List[Tuple[str, str]], chains: List[str], bare_names: AbstractSet[str]) -> FrozenSet[str]:
+    """`FileFacts.references`: each dotted name whose head an import binds, resolved through
+    every import binding that name (the scopes are not told apart), with its prefixes."""
+    by_name: Dict[str, List[str]] = {}
+    for name, qual in imported:
+        by_name.setdefault(name, []).append(qual)
+    out = set()
+    for name in bare_names:
+        out.update(by_name.get(name, ()))
+    for chain in set(chains):
+        head, _, rest = chain.partition(".")
+        for qual in by_name.get(head, ()):
+            full = qual
+            for part in rest.split("."):
+                full = f"{full}.{part}"
+                out.add(full)
+            out.add(qual)
+    return frozenset(out)
 
 
 def facts_of_source(source: str, module_name: Optional[str] = None, is_package: bool = False,
                     resolve: bool = False) -> Optional[FileFacts]:
     """The facts of source text (None if CPython cannot parse it, nor its rewrite of syntax
-    newer than the interpreter's: `modern.py`); with `resolve`, `in_module` of the module the
-    lint will name the file; CPython's SyntaxWarnings (`1()`, invalid
+    newer than the interpreter's: `modern.py`); with `resolve`, resolved in the module
+    `module_name` (see `file_facts`); CPython's SyntaxWarnings (`1()`, invalid
     escapes) are not the reader's business here, as in the scan pass."""
     from fastapi_lint.model.modern import readings
 
@@ -833,8 +885,7 @@ def facts_of_source(source: str, module_name: Optional[str] = None, is_package: 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tree = ast.parse(attempt)
-            facts = file_facts(tree)
-            return in_module(facts, module_name, is_package) if resolve else facts
+            return file_facts(tree, module=(module_name, is_package) if resolve else None)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             pass
     return None

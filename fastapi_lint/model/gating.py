@@ -78,18 +78,31 @@ class QualNames:
         self.class_names = frozenset(by_last) if local_classes else frozenset()
         #: an unbound name is a builtin: `open` is "builtins.open" without an import
         self.builtins = frozenset(q.split(".")[1] for q in self.qualnames if q.startswith("builtins."))
+        #: for facts with `references`: the names themselves, and the modules of `module.*`
+        self.exact = frozenset(q for q in self.qualnames if last_part(q) != WILDCARD)
+        self.any_of = frozenset(q.rpartition(".")[0] for q in self.qualnames if last_part(q) == WILDCARD)
 
     def met(self, facts: FileFacts) -> bool:
         """Whether a name of the file can resolve to one of the qualified names (or, with
         `local_classes`, an origin path can start from one of them). Whichever way the name is
         met, the file spells its last part: as the name of an import, of an attribute, of a
-        builtin (a bare name) or of the class, or in a string annotation."""
+        builtin (a bare name) or of the class, or in a string annotation. With the facts'
+        `references`, a name or dotted name of the file must resolve to it exactly."""
         if self.builtins and not (self.builtins.isdisjoint(facts.bare_names)
                                   and self.builtins.isdisjoint(facts.type_string_names)):
             return True
         if self.class_names and not self.class_names.isdisjoint(facts.class_defs):
             return True
         names, strings = facts.names, facts.type_string_names
+        refs = facts.references
+        if refs is not None:
+            # the module's name is known: a name or dotted name resolves to one of them (a
+            # string that flow.py reads as a type is still matched by its identifiers)
+            if not self.exact.isdisjoint(refs) or not self.any_of.isdisjoint(facts.reference_modules):
+                return True
+            if not strings:
+                return False
+            names = ()
         for last, reach in self.by_last.items():
             if (last == WILDCARD or last in names or last in strings) and reach.met(facts.bindings):
                 return True

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
-from fastapi_lint.model.facts import FileFacts, OwnBody, file_facts, in_module
+from fastapi_lint.model.facts import FileFacts, OwnBody, file_facts
 from fastapi_lint.model.names import resolve_relative_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -428,7 +428,7 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
     bodies: Dict[int, OwnBody] = {}
     depends_calls: Dict[str, List[ast.Call]] = {name: [] for name in DEPENDS_NAMES}
     summary = ModuleSummary(module_name, path,
-                            gate_facts=in_module(file_facts(tree, bodies, depends_calls), module_name, is_package))
+                            gate_facts=file_facts(tree, bodies, depends_calls, (module_name, is_package)))
     prefix = f"{module_name}." if module_name else ""
     statements = list(ast_block_statements(tree.body))
     for stmt in statements:
