@@ -19,7 +19,7 @@ import ast
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, AbstractSet, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from fastapi_lint.model.facts import FileFacts, OwnBody, file_facts
 from fastapi_lint.model.names import resolve_relative_name
@@ -370,14 +370,15 @@ def _is_depends_call(node) -> bool:
     return isinstance(node, ast.Call) and (ast_dotted(node.func) or "").rpartition(".")[2] in DEPENDS_NAMES
 
 
-def function_facts(func, resolve, own: OwnBody) -> Dict[str, object]:
+def function_facts(func, resolve, own: OwnBody, depends_ids: Optional[AbstractSet[int]] = None) -> Dict[str, object]:
     """Facts of one function for the coroutine rules (FPI2xx): plain JSON data.
 
     coroutine: calling it makes a coroutine (async, no yield, only transparent decorators);
     asyncgen / generator: it yields; decorated: a decorator may change what it returns;
     factory: it may return a callable (nested def, lambda or class, or a `Callable` return
     annotation); depends_params: a parameter is `Depends(...)`; returns: the resolved
-    return annotation.
+    return annotation. `depends_ids`: ids of every call of the module spelled `Depends` or
+    `Security` (`file_facts`' `named_calls`), when known: none, and no annotation is searched.
     """
     facts: Dict[str, object] = {}
     transparent = True
@@ -413,8 +414,9 @@ def function_facts(func, resolve, own: OwnBody) -> Dict[str, object]:
     a = func.args
     params = [*a.posonlyargs, *a.args, *a.kwonlyargs]
     defaults = [*a.defaults, *(d for d in a.kw_defaults if d is not None)]
-    if any(_is_depends_call(n) for p in params if p.annotation is not None for n in ast.walk(p.annotation)) \
-            or any(_is_depends_call(d) for d in defaults):
+    if (depends_ids is None or depends_ids) and (
+            any(_is_depends_call(n) for p in params if p.annotation is not None for n in ast.walk(p.annotation))
+            or any(_is_depends_call(d) for d in defaults)):
         facts["depends_params"] = True
     return facts
 
@@ -429,6 +431,7 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
     depends_calls: Dict[str, List[ast.Call]] = {name: [] for name in DEPENDS_NAMES}
     summary = ModuleSummary(module_name, path,
                             gate_facts=file_facts(tree, bodies, depends_calls, (module_name, is_package)))
+    depends_ids = {id(c) for calls in depends_calls.values() for c in calls}
     prefix = f"{module_name}." if module_name else ""
     statements = list(ast_block_statements(tree.body))
     for stmt in statements:
@@ -452,7 +455,7 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
     def add_function(func, owner: str) -> None:
         q = f"{prefix}{owner}{func.name}"
         fs = FunctionSummary(q, isinstance(func, ast.AsyncFunctionDef), func.lineno)
-        fs.facts.update(function_facts(func, resolve, bodies[id(func)]))
+        fs.facts.update(function_facts(func, resolve, bodies[id(func)], depends_ids))
         summary.functions[q] = fs
 
     for stmt in statements:
