@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from fastapi_lint.diagnostics import Diagnostic, FileResult
 from fastapi_lint.model.index import ModuleSummary, module_name_for
@@ -73,20 +73,23 @@ class Cache:
         return found
 
     # ---------------------------------------------------------------- index summaries
-    def get_summary(self, path: str) -> Optional[ModuleSummary]:
-        """The project-index summary of an unchanged file (summaries do not depend on settings)."""
+    def get_summary(self, path: str) -> Tuple[bool, Optional[ModuleSummary]]:
+        """(found, the project-index summary) of an unchanged file (summaries do not depend on
+        settings). A file the scan could not read as Python has None: found, it is not tried
+        again (the libcst parse that proves it costs more than the rest of a warm run)."""
         entry = self._summaries.get(self._key(path))
         if entry is None or entry.get("hash") != self._hash(path) or entry.get("module") != self._module(path):
-            return None
+            return False, None
         self._summaries_used[self._key(path)] = entry
-        return ModuleSummary.from_dict(entry["summary"])
+        data = entry.get("summary")
+        return True, (ModuleSummary.from_dict(data) if data is not None else None)
 
-    def put_summary(self, path: str, summary: ModuleSummary) -> None:
+    def put_summary(self, path: str, summary: Optional[ModuleSummary]) -> None:
         digest = self._hash(path)
         if digest is None:
             return
         self._summaries_used[self._key(path)] = {"hash": digest, "module": self._module(path),
-                                                 "summary": summary.to_dict()}
+                                                 "summary": summary.to_dict() if summary is not None else None}
         self.dirty = True
 
     def get(self, path: str, index_digest: Optional[str] = None) -> Optional[FileResult]:

@@ -570,12 +570,20 @@ def _index_work(path: str) -> FileResult:
     settings: Settings = _worker_state["settings"]  # type: ignore[assignment]
     index: ProjectIndex = _worker_state["index"]  # type: ignore[assignment]
     facts, wanted = _worker_state["scanned"]  # type: ignore[misc]
-    f = facts.get(path)
+    f = _facts_at(facts, path)
     if f is not None and not wanted.get(path) and not _wanted(
             rules_for(settings.enabled_for(path)), f, index, index_rules=True if path in wanted else None):
         # The scan read and parsed it and no enabled rule wants it: nothing to report.
         return FileResult(display_path(path))
     return lint_file(path, settings, index, f)
+
+
+def _facts_at(facts: Dict[str, object], path: str) -> Optional[FileFacts]:
+    """The facts of `scan` for a file: a summary from the cache holds them as it stores them."""
+    f = facts.get(path)
+    if type(f) is list:
+        f = facts[path] = FileFacts.from_data(f)  # type: ignore[arg-type]
+    return f  # type: ignore[return-value]
 
 
 def _summary_work(path: str) -> Optional[ModuleSummary]:
@@ -620,7 +628,7 @@ def _map(fn, tasks: Sequence, settings: Settings, index: Optional[ProjectIndex],
     tasks need no rules; the parent loads them while the children start, for what follows.
     `scanned`: what `_index_work` reads, (facts, wanted) of `scan`."""
     jobs = worker_count(settings, len(tasks))
-    if tasks and (preload or jobs <= 1):
+    if tasks and preload:
         # What every task needs (the rules, libcst): loaded before the freeze below, which must
         # cover it, and shared by forked workers rather than loaded once per worker.
         _load_rules()
@@ -705,7 +713,8 @@ def needs_index(settings: Settings) -> bool:
 def scan(paths: Sequence[str], settings: Settings, cache=None) \
         -> Tuple[ProjectIndex, Dict[str, FileFacts], Dict[str, bool]]:
     """The scan pass: every file read with CPython's `ast` (or its summary taken from the
-    cache): the project index, per file the facts of the second gate, and what the scan
+    cache): the project index, per file the facts of the second gate (as the cache stores
+    them, for a summary from the cache: see `_facts_at`), and what the scan
     workers found of the rules whose `wants` needs no index (path -> wanted; absent for
     summaries taken from the cache)."""
     summaries = _summaries(paths, settings, cache)
@@ -718,6 +727,9 @@ def scan(paths: Sequence[str], settings: Settings, cache=None) \
             if s.wanted is not None:
                 wanted[p] = s.wanted
                 s.wanted = None
+        elif s is not None and s.gate_data is not None:
+            facts[p] = s.gate_data  # from the cache: decoded if the file is linted (`_facts_at`)
+            s.gate_data = None
     return ProjectIndex(s for s in (summaries[p] for p in paths) if s is not None), facts, wanted
 
 
@@ -725,14 +737,14 @@ def _summaries(paths: Sequence[str], settings: Settings, cache) -> Dict[str, Opt
     summaries: Dict[str, Optional[ModuleSummary]] = {}
     todo = []
     for p in paths:
-        hit = cache.get_summary(p) if cache is not None else None
-        if hit is not None:
+        found, hit = cache.get_summary(p) if cache is not None else (False, None)
+        if found:
             summaries[p] = hit
         else:
             todo.append(p)
     for p, s in zip(todo, _map(_summary_work, todo, settings, None, preload=False)):
         summaries[p] = s
-        if cache is not None and s is not None:
+        if cache is not None:
             cache.put_summary(p, s)
     return summaries
 

@@ -327,6 +327,25 @@ def test_cache_notices_a_package_appearing_or_going(run_cli, tmp_path):
     assert run_cli(".")[0] == 0
 
 
+def test_cached_facts_gate_the_files_a_changed_index_relints(run_cli, tmp_path, monkeypatch):
+    """A file whose summary changes changes the index: every other file is linted again,
+    gated by the facts its cached summary holds (decoded only then)."""
+    from fastapi_lint import engine
+
+    decoded = []
+    real = engine._facts_at
+    monkeypatch.setattr(engine, "_facts_at", lambda facts, path: decoded.append(type(facts.get(path))) or real(facts, path))
+    write(tmp_path / "app" / "__init__.py", "")
+    write(tmp_path / "app" / "svc.py", "async def save(x):\n    return x\n")
+    write(tmp_path / "app" / "routes.py", "from app.svc import save\n\n\nasync def handler():\n    save(1)\n")
+    assert "FPI201" in run_cli(".")[1]
+    for body, found in (("def save(x):\n    return x\n", False), ("async def save(x):\n    return x\n", True)):
+        write(tmp_path / "app" / "svc.py", body)
+        decoded.clear()
+        assert ("FPI201" in run_cli(".")[1]) is found
+        assert list in decoded  # routes.py: its facts as the cache stores them
+
+
 def test_same_output_whatever_the_worker_count(run_cli, tmp_path):
     for i in range(30):
         write(tmp_path / f"m{i:02}.py", BAD if i % 3 else GOOD)
@@ -382,9 +401,11 @@ def test_program_exit_codes_and_output_survive_the_fast_exit(tmp_path):
 
 def test_a_run_answered_from_the_cache_does_not_import_libcst_or_the_rules(tmp_path):
     """libcst and the rule modules are 0.15-0.2 s of imports: a warm run (every file cached,
-    nothing to parse) must not load them, and must still print the same findings."""
+    nothing to parse) must not load them, and must still print the same findings. That
+    includes a file that is not Python: the scan found no summary for it once."""
     write(tmp_path / "app.py", BAD)
     write(tmp_path / "other.py", "x = 1\n")
+    write(tmp_path / "template.py", "{% if x %}\nimport {{ name }}\n{% endif %}\n")
     probe = ("import sys\nfrom fastapi_lint.cli import main\nsys.argv = ['fastapi-lint', 'check', '.']\n"
              "try:\n    main()\nexcept SystemExit:\n    pass\n"
              "loaded = [m for m in sys.modules if m == 'libcst' or m.startswith('fastapi_lint.rules')]\n"
@@ -396,7 +417,7 @@ def test_a_run_answered_from_the_cache_does_not_import_libcst_or_the_rules(tmp_p
         return body, loaded.strip()
 
     cold, cold_loaded = program()
-    assert "FPI101" in cold and "libcst" in cold_loaded
+    assert "FPI101" in cold and "FPI000" in cold and "libcst" in cold_loaded
     warm, warm_loaded = program()
     assert warm == cold and warm_loaded == "[]"
     write(tmp_path / "app.py", BAD + "\n")  # touched: parsed again, with libcst

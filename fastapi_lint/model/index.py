@@ -56,6 +56,9 @@ class ModuleSummary:
     #: The engine's second gate (model/facts.py), read from the same `ast` tree. Not part of
     #: the index: the engine takes it out before the index is built and sent to workers.
     gate_facts: Optional[FileFacts] = None
+    #: The same as the cache keeps it (`FileFacts.to_data`): a summary read from the cache
+    #: leaves it so, since a warm run needs the facts only of files it lints again.
+    gate_data: Optional[list] = None
     #: Set by the scan worker, never cached: whether a rule whose `wants` needs no index wants
     #: this file (the parent then asks only the rules that need the index).
     wanted: Optional[bool] = None
@@ -67,7 +70,7 @@ class ModuleSummary:
             "functions": {q: [f.is_async, f.line, f.facts] for q, f in self.functions.items()},
             "dependencies": sorted(self.dependencies), "imports": self.imports,
             "depends_aliases": sorted(self.depends_aliases), "classes": self.classes, "instances": self.instances,
-            "gate_facts": self.gate_facts.to_data() if self.gate_facts is not None else None,
+            "gate_facts": self.gate_facts.to_data() if self.gate_facts is not None else self.gate_data,
         }
 
     @classmethod
@@ -77,7 +80,7 @@ class ModuleSummary:
             {q: FunctionSummary(q, a, line, dict(facts)) for q, (a, line, facts) in data["functions"].items()},
             set(data["dependencies"]), dict(data["imports"]), set(data["depends_aliases"]),
             {k: list(v) for k, v in data["classes"].items()}, dict(data["instances"]),
-            FileFacts.from_data(data["gate_facts"]) if data.get("gate_facts") is not None else None,
+            gate_data=data.get("gate_facts"),
         )
 
 
