@@ -783,8 +783,17 @@ def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=
     settings = settings or Settings()
     if not needs_index(settings):
         return _lint_without_index(paths, settings, cache)
+    if cache is not None and not settings.fixing:
+        # nothing changed since the last run: its index, and every result, stand
+        last = cache.unchanged_index(paths)
+        if last is not None:
+            hits = [cache.get(p, last) for p in paths]
+            if all(h is not None for h in hits):
+                return _collect(paths, dict(zip(paths, hits)), {}, cache, last)
     index, facts, wanted = scan(paths, settings, cache)
     index_digest = index.digest()
+    if cache is not None:
+        cache.put_index(paths, index_digest)
     todo: List[str] = []
     cached: Dict[str, FileResult] = {}
     for p in paths:

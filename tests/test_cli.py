@@ -346,6 +346,28 @@ def test_cached_facts_gate_the_files_a_changed_index_relints(run_cli, tmp_path, 
         assert list in decoded  # routes.py: its facts as the cache stores them
 
 
+def test_nothing_changed_answers_without_the_index_summaries(run_cli, tmp_path):
+    """A warm run where no file changed answers from the results and the last index's digest,
+    without reading the summaries (most of the cache's size); a changed file needs them."""
+    import glob
+    import json
+
+    write(tmp_path / "app.py", BAD)
+    write(tmp_path / "other.py", "x = 1\n")
+    cold = run_cli("--format", "json", ".")
+    (summaries,) = glob.glob(str(tmp_path / ".fastapi_lint_cache" / "*.index.json"))
+    with open(summaries, "w") as fh:
+        fh.write("not read")
+    assert run_cli("--format", "json", ".") == cold
+    assert open(summaries).read() == "not read"
+    write(tmp_path / "other.py", "x = 2\n")  # changed: the index is built, the summaries read
+    assert run_cli("--format", "json", ".") == cold
+    with open(summaries) as fh:
+        assert sorted(os.path.basename(p) for p in json.load(fh)) == ["app.py", "other.py"]
+    write(tmp_path / "more.py", "y = 1\n")  # a file more: another index
+    assert run_cli("--format", "json", ".")[0] == cold[0]
+
+
 def test_same_output_whatever_the_worker_count(run_cli, tmp_path):
     for i in range(30):
         write(tmp_path / f"m{i:02}.py", BAD if i % 3 else GOOD)
