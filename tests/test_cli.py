@@ -327,6 +327,18 @@ def test_cache_notices_a_package_appearing_or_going(run_cli, tmp_path):
     assert run_cli(".")[0] == 0
 
 
+def test_cache_notices_a_re_export_appearing(run_cli, tmp_path):
+    """`app/__init__.py` starting to re-export a coroutine function changes what
+    `from app import save` in another, unchanged, file calls."""
+    write(tmp_path / "app" / "__init__.py", "")
+    write(tmp_path / "app" / "svc.py", "async def save(x):\n    return x\n")
+    write(tmp_path / "app" / "routes.py", "from app import save\n\n\nasync def handler():\n    save(1)\n")
+    assert run_cli(".")[0] == 0
+    write(tmp_path / "app" / "__init__.py", "from .svc import save\n")
+    status, out, _ = run_cli(".")
+    assert status == 1 and "FPI201" in out
+
+
 def test_cached_facts_gate_the_files_a_changed_index_relints(run_cli, tmp_path, monkeypatch):
     """A file whose summary changes changes the index: every other file is linted again,
     gated by the facts its cached summary holds (decoded only then)."""

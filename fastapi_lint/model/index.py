@@ -149,6 +149,11 @@ class ProjectIndex:
             h.update(repr((name, self.classes[name])).encode())
         for name in sorted(self.instances):
             h.update(repr((name, self.instances[name])).encode())
+        # which modules there are, and what each imports: re-exports (`function`,
+        # `project_function`, gating's aliases) follow them
+        for name in sorted(self.modules):
+            h.update(repr((name, sorted(self.modules[name].imports.items()))).encode())
+        h.update(repr(sorted(self.ambiguous)).encode())
         return h.hexdigest()[:16]
 
     def function(self, qualname: Optional[str], depth: int = 0) -> Optional[FunctionSummary]:
