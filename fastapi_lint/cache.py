@@ -26,6 +26,8 @@ from fastapi_lint.settings import Settings, display_path
 CACHE_DIR = ".fastapi_lint_cache"
 SUMMARIES_KEY = "__index_summaries__"  # where older versions kept the summaries, in the results file
 MANIFEST_KEY = "__index__"
+#: What decoding a damaged entry raises (a file edited by hand, or written by a broken run).
+_DAMAGED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 class Cache:
@@ -98,11 +100,20 @@ class Cache:
         settings). A file the scan could not read as Python has None: found, it is not tried
         again (the libcst parse that proves it costs more than the rest of a warm run)."""
         entry = self._summaries.get(self._key(path))
-        if entry is None or entry.get("hash") != self._hash(path) or entry.get("module") != self._module(path):
+        if not self._current(entry, path):
+            return False, None
+        data = entry.get("summary")
+        try:
+            summary = ModuleSummary.from_dict(data) if data is not None else None
+        except _DAMAGED:  # a damaged cache is a miss, never a crash
             return False, None
         self._summaries_used[self._key(path)] = entry
-        data = entry.get("summary")
-        return True, (ModuleSummary.from_dict(data) if data is not None else None)
+        return True, summary
+
+    def _current(self, entry: object, path: str) -> bool:
+        """An entry (of whatever a damaged file holds) for this content and module name."""
+        return isinstance(entry, dict) and entry.get("hash") == self._hash(path) \
+            and entry.get("module") == self._module(path)
 
     def put_summary(self, path: str, summary: Optional[ModuleSummary]) -> None:
         digest = self._hash(path)
@@ -122,7 +133,8 @@ class Cache:
         files = manifest["files"]
         for p in paths:
             entry = files.get(self._key(p))
-            if entry is None or entry[0] != self._hash(p) or entry[1] != self._module(p):
+            if not (isinstance(entry, list) and len(entry) == 2 and entry[0] == self._hash(p)
+                    and entry[1] == self._module(p)):
                 return None
         digest = manifest.get("digest")
         return digest if isinstance(digest, str) else None
@@ -141,16 +153,17 @@ class Cache:
 
     def get(self, path: str, index_digest: Optional[str] = None) -> Optional[FileResult]:
         entry = self.entries.get(self._key(path))
-        if entry is None or entry.get("index") != index_digest:
-            return None
-        if entry.get("hash") != self._hash(path) or entry.get("module") != self._module(path):
+        if not self._current(entry, path) or entry.get("index") != index_digest:
             return None
         display = display_path(path)
         diags = []
-        for d in entry["diagnostics"]:
-            diag = Diagnostic.from_dict(d)
-            diag.path = display
-            diags.append(diag)
+        try:
+            for d in entry["diagnostics"]:
+                diag = Diagnostic.from_dict(d)
+                diag.path = display
+                diags.append(diag)
+        except _DAMAGED:
+            return None
         return FileResult(display, diags)
 
     def put(self, path: str, result: FileResult, index_digest: Optional[str] = None) -> None:

@@ -581,7 +581,7 @@ def _index_work(path: str) -> FileResult:
 def _facts_at(facts: Dict[str, object], path: str) -> Optional[FileFacts]:
     """The facts of `scan` for a file: a summary from the cache holds them as it stores them."""
     f = facts.get(path)
-    if type(f) is list:
+    if type(f) is list:  # None if damaged: linted without the facts gate
         f = facts[path] = FileFacts.from_data(f)  # type: ignore[arg-type]
     return f  # type: ignore[return-value]
 
@@ -791,8 +791,9 @@ def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, cache=
             if all(h is not None for h in hits):
                 return _collect(paths, dict(zip(paths, hits)), {}, cache, last)
     index, facts, wanted = scan(paths, settings, cache)
-    index_digest = index.digest()
+    index_digest: Optional[str] = None
     if cache is not None:
+        index_digest = index.digest()  # what cached results depend on
         cache.put_index(paths, index_digest)
     todo: List[str] = []
     cached: Dict[str, FileResult] = {}

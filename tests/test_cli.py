@@ -380,6 +380,54 @@ def test_nothing_changed_answers_without_the_index_summaries(run_cli, tmp_path):
     assert run_cli("--format", "json", ".")[0] == cold[0]
 
 
+def _damage(kind, results, summaries):
+    """Damage the cache files in place, the ways a hand edit or a broken run could."""
+    data, index = json.load(open(results)), json.load(open(summaries))
+    if kind == "results":
+        data = {k: (5 if k.startswith(("/", "\\")) or ":" in k else v) for k, v in data.items()}
+        data["__index__"] = {"digest": "x", "files": {k: 3 for k in index}}
+    elif kind == "manifest":
+        data["__index__"]["files"] = {k: [None] for k in data["__index__"]["files"]}
+        for v in data.values():
+            if isinstance(v, dict) and "diagnostics" in v:
+                v["index"] = "stale"  # the results alone would not answer
+    elif kind == "summaries":
+        index = {k: [1, 2] for k in index}
+    elif kind == "summary fields":
+        for v in index.values():
+            v["summary"] = {"module": 1}
+    elif kind == "facts":
+        for v in index.values():
+            if v["summary"] is not None:
+                v["summary"]["gate_facts"] = [[1]] * len(v["summary"]["gate_facts"])
+    for path, value in ((results, data), (summaries, index)):
+        with open(path, "w") as fh:
+            json.dump(value, fh)
+    if kind == "not json":
+        for path in (results, summaries):
+            with open(path, "w") as fh:
+                fh.write("{not json")
+
+
+@pytest.mark.parametrize("kind", ["results", "manifest", "summaries", "summary fields", "facts", "not json"])
+def test_a_damaged_cache_is_a_miss_not_a_crash(run_cli, tmp_path, kind):
+    import glob
+
+    write(tmp_path / "app" / "__init__.py", "")
+    write(tmp_path / "app" / "svc.py", "async def save(x):\n    return x\n")
+    write(tmp_path / "app" / "routes.py", "from app.svc import save\n\n\nasync def handler():\n    save(1)\n")
+    write(tmp_path / "app" / "main.py", BAD)
+    cold = run_cli("--no-cache", "--format", "json", ".")
+    assert run_cli("--format", "json", ".") == cold
+    (summaries,) = glob.glob(str(tmp_path / ".fastapi_lint_cache" / "*.index.json"))
+    results = summaries.replace(".index.json", ".json")
+    _damage(kind, results, summaries)
+    assert run_cli("--format", "json", ".") == cold
+    write(tmp_path / "app" / "svc.py", "async def save(x):\n    return x + 1\n")  # the index is built again
+    assert run_cli("--format", "json", ".") == cold
+    assert run_cli("--format", "json", ".") == cold
+
+
 def test_same_output_whatever_the_worker_count(run_cli, tmp_path):
     for i in range(30):
         write(tmp_path / f"m{i:02}.py", BAD if i % 3 else GOOD)

@@ -212,11 +212,29 @@ class FileFacts:
 
     @classmethod
     def from_data(cls, data: List[object]) -> Optional["FileFacts"]:
-        """None for data of another layout (a cache written by an older version): the file
-        is then linted without the facts gate."""
-        if len(data) != len(fields(cls)):
+        """None for data of another layout (a cache written by an older version, or damaged):
+        the file is then linted without the facts gate."""
+        kinds = _FIELD_KINDS or _field_kinds(cls)
+        if not isinstance(data, list) or len(data) != len(kinds):
             return None
-        return cls(*(frozenset(v) if isinstance(v, list) else v for v in data))
+        values = []
+        for v, (is_set, optional) in zip(data, kinds):
+            if is_set and isinstance(v, list) and all(type(x) is str for x in v):
+                values.append(frozenset(v))
+            elif (not is_set and type(v) is bool) or (optional and v is None):
+                values.append(v)
+            else:
+                return None
+        return cls(*values)
+
+
+#: Per field of FileFacts: (a set of names, may be None), read from the annotations once.
+_FIELD_KINDS: List[Tuple[bool, bool]] = []
+
+
+def _field_kinds(cls) -> List[Tuple[bool, bool]]:
+    _FIELD_KINDS[:] = [("FrozenSet" in str(f.type), str(f.type).startswith("Optional")) for f in fields(cls)]
+    return _FIELD_KINDS
 
 
 def _add_type_names(expr: ast.expr, out: set) -> None:

@@ -265,16 +265,19 @@ def _aliases(index, qualname: str) -> Optional[FrozenSet[str]]:
     for _ in range(REEXPORT_DEPTH):
         following = []
         for name in level:
-            parts = name.split(".")
-            for i in range(2, len(parts) + 1):
-                rest = parts[i:]
-                for alias in reexports.get(".".join(parts[:i]), ()):
-                    new = ".".join([alias, *rest])
+            # each prefix of two parts or more (`pkg.svc`, `pkg.svc.Service`), and what follows it
+            dot = name.find(".")
+            while dot != -1:
+                end = name.find(".", dot + 1)
+                prefix, rest = (name, "") if end == -1 else (name[:end], name[end:])
+                for alias in reexports.get(prefix, ()):
+                    new = alias + rest
                     if new not in found:
                         if len(found) >= ALIAS_LIMIT:
                             return None
                         found.add(new)
                         following.append(new)
+                dot = end
         level = following
     return frozenset(found)
 
