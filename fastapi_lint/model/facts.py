@@ -806,7 +806,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     if module is not None:
         resolved = {b: _resolve_binding(b, *module) for b in bindings}
         bindings = {r for r in resolved.values() if r}
-        references = _references([(n, resolved[b]) for n, b in imported if resolved[b]], chains, bare_names)
+        # a string annotation's names resolve as bare names do (`request: "Req"`)
+        references = _references([(n, resolved[b]) for n, b in imported if resolved[b]], chains,
+                                 bare_names | type_string_names)
     return FileFacts(frozenset(names), frozenset(calls),
                      frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs),
