@@ -7,8 +7,9 @@ project-index digest it was linted with, and its diagnostics. It also keeps the 
 index digest with the content hash and module name of each file it was built from: when
 none of them changed, the index is the same, and a warm run answers every file without
 reading the index summaries at all. Those (most of the cache's size) are kept beside it in
-`<settings digest>.index.json`, read only when the index has to be built. The settings digest covers the tool version and every setting that
-can change a file's result, so a new version or config simply starts a new cache file.
+`<settings digest>.index.json`, read only when the index has to be built. The settings
+digest covers the tool version and every setting that can change a file's result, so a new
+version or config simply starts a new cache file.
 """
 
 from __future__ import annotations

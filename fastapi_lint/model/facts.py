@@ -483,17 +483,14 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
             pass  # no branch below: straight to the children
         elif kind is ast.Attribute:
             names.add(node.attr)
-            value = node.value
-            while type(value) is ast.Attribute:
-                value = value.value
-            if type(value) is ast.Name:
+            parts = [node.attr]
+            inner = node.value
+            while type(inner) is ast.Attribute:
+                parts.append(inner.attr)
+                inner = inner.value
+            if type(inner) is ast.Name:
                 # a dotted name: its inner attributes add only their names; the head is walked
-                parts = [node.attr]
-                inner = node.value
-                while type(inner) is ast.Attribute:
-                    names.add(inner.attr)
-                    parts.append(inner.attr)
-                    inner = inner.value
+                names.update(parts)
                 parts.append(inner.id)
                 chains.append(".".join(reversed(parts)))
                 push((inner, flags, own))
@@ -722,9 +719,11 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
             name = _terminal(node.value) if node.value is not None else None
             if name is not None:
                 aliased.add(name)
-            if flags & _IN_FUNCTION_SCOPE and node.value is not None and (
-                    type(node.target if kind is not ast.Assign else node.targets[0]) in _STORE_TARGETS
-                    if kind is ast.AnnAssign or (kind is ast.Assign and len(node.targets) == 1) else False):
+            if kind is ast.Assign:
+                target = node.targets[0] if len(node.targets) == 1 else None
+            else:
+                target = node.target if kind is ast.AnnAssign else None  # not a walrus
+            if type(target) in _STORE_TARGETS and node.value is not None and flags & _IN_FUNCTION_SCOPE:
                 _mark_lost(node.value, lost)
             if kind is ast.AnnAssign:
                 push((node.target, flags, own))

@@ -19,9 +19,9 @@ import ast
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, AbstractSet, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
-from fastapi_lint.model.facts import FileFacts, OwnBody, file_facts
+from fastapi_lint.model.facts import DEPENDS_LAST, FileFacts, OwnBody, file_facts
 from fastapi_lint.model.names import resolve_relative_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -317,7 +317,6 @@ def _has_init(directory: str, memo: Optional[Dict[str, bool]]) -> bool:
     return found
 
 
-DEPENDS_NAMES = ("Depends", "Security")
 #: Decorators that return the decorated function itself (its calls still make coroutines).
 TRANSPARENT_DECORATORS = frozenset({
     "staticmethod", "classmethod", "abstractmethod", "override", "final",
@@ -375,18 +374,18 @@ def _import_bindings(stmt, module_name: Optional[str], is_package: bool):
 
 
 def _is_depends_call(node) -> bool:
-    return isinstance(node, ast.Call) and (ast_dotted(node.func) or "").rpartition(".")[2] in DEPENDS_NAMES
+    return isinstance(node, ast.Call) and (ast_dotted(node.func) or "").rpartition(".")[2] in DEPENDS_LAST
 
 
-def function_facts(func, resolve, own: OwnBody, depends_ids: Optional[AbstractSet[int]] = None) -> Dict[str, object]:
+def function_facts(func, resolve, own: OwnBody, module_depends: bool = True) -> Dict[str, object]:
     """Facts of one function for the coroutine rules (FPI2xx): plain JSON data.
 
     coroutine: calling it makes a coroutine (async, no yield, only transparent decorators);
     asyncgen / generator: it yields; decorated: a decorator may change what it returns;
     factory: it may return a callable (nested def, lambda or class, or a `Callable` return
     annotation); depends_params: a parameter is `Depends(...)`; returns: the resolved
-    return annotation. `depends_ids`: ids of every call of the module spelled `Depends` or
-    `Security` (`file_facts`' `named_calls`), when known: none, and no annotation is searched.
+    return annotation. `module_depends`: the module has a call spelled `Depends` or
+    `Security` (`file_facts`' `named_calls`); without one, no parameter is searched.
     """
     facts: Dict[str, object] = {}
     transparent = True
@@ -422,7 +421,7 @@ def function_facts(func, resolve, own: OwnBody, depends_ids: Optional[AbstractSe
     a = func.args
     params = [*a.posonlyargs, *a.args, *a.kwonlyargs]
     defaults = [*a.defaults, *(d for d in a.kw_defaults if d is not None)]
-    if (depends_ids is None or depends_ids) and (
+    if module_depends and (
             any(_is_depends_call(n) for p in params if p.annotation is not None for n in ast.walk(p.annotation))
             or any(_is_depends_call(d) for d in defaults)):
         facts["depends_params"] = True
@@ -436,10 +435,10 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
 
     tree = ast.parse(source)
     bodies: Dict[int, OwnBody] = {}
-    depends_calls: Dict[str, List[ast.Call]] = {name: [] for name in DEPENDS_NAMES}
+    depends_calls: Dict[str, List[ast.Call]] = {name: [] for name in DEPENDS_LAST}
     summary = ModuleSummary(module_name, path,
                             gate_facts=file_facts(tree, bodies, depends_calls, (module_name, is_package)))
-    depends_ids = {id(c) for calls in depends_calls.values() for c in calls}
+    module_depends = any(depends_calls.values())
     prefix = f"{module_name}." if module_name else ""
     statements = list(ast_block_statements(tree.body))
     for stmt in statements:
@@ -463,7 +462,7 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
     def add_function(func, owner: str) -> None:
         q = f"{prefix}{owner}{func.name}"
         fs = FunctionSummary(q, isinstance(func, ast.AsyncFunctionDef), func.lineno)
-        fs.facts.update(function_facts(func, resolve, bodies[id(func)], depends_ids))
+        fs.facts.update(function_facts(func, resolve, bodies[id(func)], module_depends))
         summary.functions[q] = fs
 
     for stmt in statements:
@@ -475,7 +474,7 @@ def summarize_source(source: str, path: str, module_name: Optional[str], is_pack
             for inner in ast_block_statements(stmt.body):
                 if isinstance(inner, _FUNCS):
                     add_function(inner, f"{stmt.name}.")
-    if any(depends_calls.values()):
+    if module_depends:
         for node in (c for calls in depends_calls.values() for c in calls):
             if not _is_depends_call(node):
                 continue

@@ -267,11 +267,11 @@ def _coroutine_targets(index: ProjectIndex) -> List[str]:
 
 
 def may_call_project_coroutine(facts, index: ProjectIndex) -> bool:
-    """FPI201's gate with the index: a bare call of a module-level `async def` of the file, or
-    a call that can reach a project coroutine (`ProjectCallees`: by an import, through a
-    receiver of a class that carries the method, or `self` in such a class). On a project
-    whose services all have an `async def get`, a `dict.get(...)` alone no longer sends a
-    file to libcst."""
+    """FPI201's gate with the index, for calls whose value is lost: a bare call of a
+    module-level `async def` of the file, or a call that can reach a project coroutine
+    (`ProjectCallees`: by an import, through a receiver of a class that carries the method,
+    or `self` in such a class). On a project whose services all have an `async def get`, a
+    `dict.get(...)` alone no longer sends a file to libcst."""
     calls = facts.lost_calls
     if not calls:
         return False
@@ -555,8 +555,9 @@ class CoroutineNotAwaited(_NotAwaited):
 
     @classmethod
     def wants(cls, facts, index):
-        """A call, not awaited, by the name of a coroutine function of this file, or (with the
-        index) one that can reach a project coroutine: see `may_call_project_coroutine`."""
+        """A call whose value is lost (`FileFacts.lost_calls`) by the name of a coroutine
+        function of this file, or (with the index) one that can reach a project coroutine: see
+        `may_call_project_coroutine`."""
         if index is None:
             return not facts.async_defs.isdisjoint(_with_aliases(facts, facts.lost_calls))
         return may_call_project_coroutine(facts, index)
@@ -668,7 +669,7 @@ class FrameworkCoroutineNotAwaited(_NotAwaited):
 
     @classmethod
     def wants(cls, facts, index):
-        """A call that is not awaited and may make a framework coroutine: a catalogue method
+        """A call whose value is lost and that may make a framework coroutine: a catalogue method
         with an import (or class of the module) from which its object's origin can be met, a
         catalogue coroutine function reached by import, or a `call_next` parameter."""
         calls = facts.lost_calls
@@ -852,7 +853,7 @@ class DependencyCalled(Rule):
 
     @classmethod
     def wants(cls, facts, index):
-        """A call reaching `Depends`/`Security` by import, given a call as an argument; with an
+        """A call reaching `Depends`/`Security` by import, given a call as its dependency; with an
         index, that call by a name of a project function whose result may not be callable (or
         one it is re-exported as, or an import alias of one)."""
         # imported under another name, `Depends` may be called by any name
