@@ -503,6 +503,34 @@ def find(cur, name):
 def find(cur, base, condition):
     cur.fetchall(" WHERE ".join([base, condition]))  # error: FPI301
 ''',
+    # FPI301: the built text reaches the sink through names of the function
+    "FPI301_through_names": '''
+def find(cur, name):
+    where = f"WHERE name = '{name}'"
+    query: str = "SELECT * FROM users " + where
+    sql = query
+    cur.execute(sql)  # error: FPI301
+''',
+    "FPI301_loop_variable": '''
+def purge(cur, tables):
+    for statement in [f"DELETE FROM {t}" for t in tables]:
+        cur.execute(statement)  # error: FPI301
+''',
+    "FPI301_keyword": '''
+import pandas
+
+
+def load(engine, table):
+    text = "SELECT * FROM %s" % table
+    return pandas.read_sql(sql=text, con=engine)  # error: FPI301
+''',
+    "FPI301_method_of_a_class": '''
+class Repo:
+    def find(self, name):
+        q = "SELECT * FROM users WHERE name = '%s'"
+        q %= name
+        return self.cur.execute(q)  # error: FPI301
+''',
     # FPI303: each kind of client input, each kind of sink
     "FPI303_upload_list_string_annotation": '''
 from fastapi import APIRouter
@@ -707,6 +735,28 @@ def index():
     "FPI301": '''
 def run(cur, name):
     cur.execute("SELECT * FROM users WHERE name = ?", (name,))
+''',
+    "FPI301_statement_object": '''
+from sqlalchemy import select
+
+
+async def count(session, org_id, since, label):
+    statement = select(Order).where(Order.org_id == org_id, Order.created > since + 1)
+    result = await session.execute(statement)
+    log(f"counted {label}: SELECT done")
+    return result
+''',
+    "FPI301_built_elsewhere": '''
+def report(cur, name):
+    title = f"Report for {name} WHERE it matters"
+    query = "SELECT * FROM reports"
+    cur.execute(query)
+    return title
+
+
+def other(cur, query):
+    query = query + " ORDER BY id"
+    return query
 ''',
     "FPI301_not_sql": '''
 def run(cur, step):

@@ -8,7 +8,8 @@ import pytest
 
 from fastapi_lint.model.facts import facts_of_source
 from fastapi_lint.model.index import summarize_text
-from fastapi_lint.model.modern import for_older_ast
+from fastapi_lint.model import modern
+from fastapi_lint.model.modern import for_older_ast, parse
 from fastapi_lint.settings import Settings, resolve_selection
 
 pytestmark = pytest.mark.skipif(sys.version_info >= (3, 14), reason="the interpreter reads all of it")
@@ -64,6 +65,37 @@ def test_the_three_constructs_are_rewritten_and_nothing_else():
 ])
 def test_what_is_not_rewritten(source):
     assert for_older_ast(source) is None
+
+
+def test_parse_gives_the_tree_of_the_rewrite():
+    assert ast.dump(parse(MODERN)) == ast.dump(ast.parse(EXPECTED))
+    assert ast.dump(parse("x = 1\n")) == ast.dump(ast.parse("x = 1\n"))
+    with pytest.raises(SyntaxError):
+        parse("def f[\n    T,\n](x: T): pass\n")  # what neither rewrite reads: the caller's libcst
+
+
+#: Constructs on their own lines, none inside a string: the statements alone are tokenized.
+PLAIN = ("import time\n\nclass Repo[M](Base[M]):  # generic\n    async def get[T](\n        self, x: T\n"
+         "    ) -> T:\n        try:\n            return x\n        except KeyError, IndexError:\n"
+         "            raise\n\ntype Alias = dict[str, int]\n")
+
+
+def test_only_the_candidate_statements_are_tokenized(monkeypatch):
+    expected = ast.dump(ast.parse(for_older_ast(PLAIN)))
+    monkeypatch.setattr(modern, "for_older_ast", lambda text: pytest.fail("the whole file was tokenized"))
+    assert ast.dump(parse(PLAIN)) == expected
+
+
+def test_a_candidate_inside_a_string_falls_back_to_the_whole_file():
+    """`type Fake = 1` at the start of a line of a string looks like a statement to the
+    windowed rewrite: no statement of the tree starts there, so the whole file's tokens decide,
+    and the string is left as written."""
+    source = 'x = """\ntype Fake = 1\n"""\ntype Real = int\n'
+    rewritten, places = modern._windowed(source)
+    assert places == [(2, 0), (4, 0)] and "Fake = 1" in rewritten.splitlines()
+    tree = parse(source)
+    assert tree.body[0].value.value == "\ntype Fake = 1\n"
+    assert ast.dump(tree) == ast.dump(ast.parse('x = """\ntype Fake = 1\n"""\nReal = int\n'))
 
 
 def test_the_scan_reads_modern_files_with_ast():

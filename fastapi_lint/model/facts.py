@@ -23,7 +23,7 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import AbstractSet, Dict, FrozenSet, List, Optional, Tuple
 
-from fastapi_lint.catalogs.security import sql_words_possible
+from fastapi_lint.catalogs.security import SQL_KEYWORDS, SQL_SINK_FUNCTIONS, SQL_SINK_METHODS, sql_words_possible
 from fastapi_lint.catalogs.fastapi import (ADD_ROUTE_METHODS, DEPENDS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
                                            path_parameters, stray_brace)
 from fastapi_lint.model.names import resolve_relative_name
@@ -196,6 +196,9 @@ class FileFacts:
     #: The last identifier of names and attributes passed as positional arguments of calls
     #: (`run_in_threadpool(fetch, x)` -> "fetch", "x").
     name_args: FrozenSet[str]
+    #: `sql_words`, and a call whose callee is spelled as an SQL sink's (`x.execute`, `text`)
+    #: is given SQL text that may be built from parts: see `_sql_sink_built`.
+    sql_sink_built: bool
 
     @functools.cached_property
     def reference_modules(self) -> FrozenSet[str]:
@@ -808,6 +811,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
         # a string annotation's names resolve as bare names do (`request: "Req"`)
         references = _references([(n, resolved[b]) for n, b in imported if resolved[b]], chains,
                                  bare_names | type_string_names)
+    sql_words = sql_words_possible("\n".join(strings))
     return FileFacts(frozenset(names), frozenset(calls),
                      frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs),
@@ -818,9 +822,108 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      frozenset(bindings), frozenset(arg_calls),
                      frozenset(unawaited_names), frozenset(unawaited_methods), frozenset(self_calls),
                      frozenset(lost_calls), frozenset(bare_names), frozenset(depends_arg_calls), references,
-                     frozenset(_module_async_defs(tree.body)), sql_words_possible("\n".join(strings)),
+                     frozenset(_module_async_defs(tree.body)), sql_words,
                      frozenset(status_codes), event_keywords, frozenset(untimed_calls), timeout_maybe_none,
-                     frozenset(call_arg_callers), frozenset(name_args))
+                     frozenset(call_arg_callers), frozenset(name_args),
+                     sql_words and not (operators.isdisjoint(_BUILDING_OPERATORS) and calls.isdisjoint(_BUILDING_METHODS))
+                     and _sql_sink_built(tree, calls, imported))
+
+
+#: How taint (model/taint.py) builds a string: an f-string with a field, `+`, `%`, `/` (and
+#: `+=`, `%=`), `.join(...)`, `.format(...)`; the names of FPI301's sinks as a call spells them.
+_BUILDING_OPERATORS = frozenset({"JoinedStr", "Add", "Mod", "Div"})
+_BUILDING_METHODS = frozenset({"join", "format"})
+_SQL_SINK_NAMES = SQL_SINK_METHODS | {q.rpartition(".")[2] for q in SQL_SINK_FUNCTIONS}
+_FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tuple[str, str]]) -> bool:
+    """Whether a call spelled as an SQL sink (`x.execute(...)`, `text(...)`, or a name an
+    import binds to a sink function: `from sqlalchemy import text as t`) is given SQL text
+    (its first positional argument, else its first keyword of `SQL_KEYWORDS`, as FPI301 reads
+    it) that is no string literal and may be built the ways taint records a build (`.built`):
+    a node of `_BUILDING_OPERATORS`/`_BUILDING_METHODS` in the argument, or, in a function, in
+    what one of its names is given by the function's own statements (`=`, `: T =`, `+=`, a
+    `for` target's iterable, `name[key] = ...` keys), name after name. Outside functions
+    taint follows no name (`outer_name`: constants, no builds). Class bodies and lambdas are
+    read with the function around them; nested functions are scopes of their own."""
+    sinks = _SQL_SINK_NAMES | {n for n, bound in imported if bound.rpartition(".")[2] in _SQL_SINK_NAMES}
+    if calls.isdisjoint(sinks):
+        return False
+    scopes: List[Tuple[List[ast.stmt], bool]] = [(tree.body, False)]
+    while scopes:
+        body, in_function = scopes.pop()
+        values: Dict[str, List[ast.AST]] = {}
+        built_names = set()
+        args: List[ast.expr] = []
+        todo: List[ast.AST] = list(body)
+        while todo:
+            node = todo.pop()
+            kind = type(node)
+            if kind in _FUNCTION_NODES:
+                scopes.append((node.body, True))
+                todo.extend(node.decorator_list)
+                todo.extend(node.args.defaults)
+                todo.extend(d for d in node.args.kw_defaults if d is not None)
+                continue
+            if kind is ast.Assign:
+                for t in node.targets:
+                    if type(t) is ast.Name:
+                        values.setdefault(t.id, []).append(node.value)
+                    elif type(t) is ast.Subscript and type(t.value) is ast.Name:
+                        values.setdefault(t.value.id, []).append(t.slice)
+            elif kind is ast.AnnAssign:
+                if type(node.target) is ast.Name and node.value is not None:
+                    values.setdefault(node.target.id, []).append(node.value)
+            elif kind is ast.AugAssign:
+                if type(node.target) is ast.Name:
+                    values.setdefault(node.target.id, []).append(node.value)
+                    if type(node.op) is ast.Add or type(node.op) is ast.Mod:
+                        built_names.add(node.target.id)
+            elif kind is ast.For or kind is ast.AsyncFor:
+                if type(node.target) is ast.Name:
+                    values.setdefault(node.target.id, []).append(node.iter)
+            elif kind is ast.Call:
+                func = node.func
+                name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+                if name in sinks:
+                    arg = next((a for a in node.args if type(a) is not ast.Starred), None)
+                    if arg is None:
+                        given = {k.arg: k.value for k in node.keywords if k.arg}
+                        arg = next((given[k] for k in SQL_KEYWORDS if k in given), None)
+                    if arg is not None and not (type(arg) is ast.Constant and type(arg.value) is str):
+                        args.append(arg)
+            todo.extend(ast.iter_child_nodes(node))
+        if args and _may_build(args, values if in_function else {}, built_names if in_function else set()):
+            return True
+    return False
+
+
+def _may_build(exprs: List[ast.AST], values: Dict[str, List[ast.AST]], built_names: set) -> bool:
+    """Whether a build node is in `exprs` or, through names, in their `values`."""
+    seen = set()
+    todo = list(exprs)
+    while todo:
+        node = todo.pop()
+        kind = type(node)
+        if kind is ast.JoinedStr:
+            return True
+        if kind is ast.BinOp:
+            op = type(node.op)
+            if op is ast.Add or op is ast.Mod or op is ast.Div:
+                return True
+        elif kind is ast.Call:
+            if type(node.func) is ast.Attribute and node.func.attr in _BUILDING_METHODS:
+                return True
+        elif kind is ast.Name:
+            if node.id in built_names:
+                return True
+            if node.id not in seen:
+                seen.add(node.id)
+                todo.extend(values.get(node.id, ()))
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return False
 
 
 #: Assignment targets through which `coroutines.misuse` follows a stored coroutine: a name,
@@ -897,17 +1000,15 @@ def facts_of_source(source: str, module_name: Optional[str] = None, is_package: 
     newer than the interpreter's: `modern.py`); with `resolve`, resolved in the module
     `module_name` (see `file_facts`); CPython's SyntaxWarnings (`1()`, invalid
     escapes) are not the reader's business here, as in the scan pass."""
-    from fastapi_lint.model.modern import readings
+    from fastapi_lint.model.modern import parse
 
-    for attempt in readings(source):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(attempt)
-            return file_facts(tree, module=(module_name, is_package) if resolve else None)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            pass
-    return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = parse(source)
+        return file_facts(tree, module=(module_name, is_package) if resolve else None)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 FactsByPath = Dict[str, FileFacts]

@@ -428,12 +428,14 @@ def function_facts(func, resolve, own: OwnBody, module_depends: bool = True) -> 
     return facts
 
 
-def summarize_source(source: str, path: str, module_name: Optional[str], is_package: bool) -> ModuleSummary:
-    """A module's summary from CPython's `ast`. Raises SyntaxError/ValueError when `ast`
-    cannot read the file (then use `summarize_module`)."""
+def summarize_source(source: str, path: str, module_name: Optional[str], is_package: bool,
+                     tree: Optional[ast.Module] = None) -> ModuleSummary:
+    """A module's summary from CPython's `ast` (`tree`, if given, is the source's). Raises
+    SyntaxError/ValueError when `ast` cannot read the file (then use `summarize_module`)."""
     from fastapi_lint.model.blocking_index import add_blocking_facts
 
-    tree = ast.parse(source)
+    if tree is None:
+        tree = ast.parse(source)
     bodies: Dict[int, OwnBody] = {}
     depends_calls: Dict[str, List[ast.Call]] = {name: [] for name in DEPENDS_LAST}
     summary = ModuleSummary(module_name, path,
@@ -530,15 +532,14 @@ def summarize_text(text: str, path: str, module_name: Optional[str], is_package:
     its `ast` (`modern.py`), else the libcst skeleton (parsing `text` if no module is given)."""
     import warnings
 
-    from fastapi_lint.model.modern import readings
+    from fastapi_lint.model.modern import parse
 
-    for attempt in readings(text):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return summarize_source(attempt, path, module_name, is_package)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return summarize_source(text, path, module_name, is_package, parse(text))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
     try:
         if module is None:
             from fastapi_lint.engine import parse_source

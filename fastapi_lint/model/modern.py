@@ -20,10 +20,12 @@ the original text with libcst.
 
 from __future__ import annotations
 
+import ast
 import io
+import re
 import sys
 import tokenize
-from typing import Iterator, List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = set(_OPEN.values())
@@ -50,14 +52,24 @@ def for_older_ast(text: str) -> Optional[str]:
         if tok.type == tokenize.ERRORTOKEN:  # what the tokenizer could not read: no rewrite
             return None
         at_start, start = start, tok.type in _STARTS or (tok.type == tokenize.OP and tok.string == ";")
-        if not at_start or tok.type != tokenize.NAME:
-            continue
-        if tok.string == "type":
-            edits += _type_alias(tokens, i)
-        elif tok.string in ("def", "class") or (tok.string == "async" and _is(tokens, i + 1, tokenize.NAME, "def")):
-            edits += _type_params(tokens, i + (2 if tok.string == "async" else 1))
-        elif tok.string == "except":
-            edits += _except_tuple(tokens, i + 1)
+        if at_start and tok.type == tokenize.NAME:
+            edits += _edits_at(tokens, i)
+    return _apply(lines, edits)
+
+
+def _edits_at(tokens, i: int) -> List[Edit]:
+    """The rewrite of the statement whose first token is `tokens[i]` (a NAME)."""
+    word = tokens[i].string
+    if word == "type":
+        return _type_alias(tokens, i)
+    if word in ("def", "class") or (word == "async" and _is(tokens, i + 1, tokenize.NAME, "def")):
+        return _type_params(tokens, i + (2 if word == "async" else 1))
+    if word == "except":
+        return _except_tuple(tokens, i + 1)
+    return []
+
+
+def _apply(lines: List[str], edits: List[Edit]) -> Optional[str]:
     if not edits:
         return None
     for row, begin, end, new in sorted(edits, reverse=True):
@@ -66,13 +78,106 @@ def for_older_ast(text: str) -> Optional[str]:
     return "".join(lines)
 
 
-def readings(text: str) -> Iterator[str]:
-    """What the scan hands to `ast`, in turn: the text, then (if it has any of the constructs
-    above) its rewrite. The rewrite is only computed if the text itself fails."""
-    yield text
+#: A line that may begin one of the constructs (the tokens decide): the first step of `parse`,
+#: which tokenizes only these lines' statements instead of the whole file.
+_CANDIDATE = re.compile(
+    r"^[ \t]*(?:type[ \t]+\w+[ \t]*[\[=]|(?:async[ \t]+)?def[ \t]+\w+[ \t]*\[|class[ \t]+\w+[ \t]*\["
+    r"|except\b[^\n:]*,)", re.M)
+
+
+def _windowed(text: str) -> Optional[Tuple[str, List[Tuple[int, int]]]]:
+    """The rewrite of the statements that start a `_CANDIDATE` line, each tokenized from its
+    first line to its end, and the (row, column) where each rewritten statement starts; None
+    when there is none. A candidate inside a multi-line string is tokenized as if it were
+    code: `parse` checks that each rewritten row starts a statement of the tree."""
+    if sys.version_info >= (3, 14):
+        return None
+    found = list(_CANDIDATE.finditer(text))
+    if not found:
+        return None
+    lines = io.StringIO(text).readlines()
+    starts: List[int] = []  # offset of each line
+    offset = 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line)
+    edits: List[Edit] = []
+    places: List[Tuple[int, int]] = []
+    row = 0
+    for m in found:
+        while row + 1 < len(starts) and starts[row + 1] <= m.start():
+            row += 1
+        window = _statement_tokens(lines, row)
+        if not window:
+            continue
+        shift = row  # the window's row 1 is the file's row + 1
+        more = [(r + shift, b, e, new) for r, b, e, new in _edits_at(window, 0)]
+        if more:
+            edits += more
+            places.append((row + 1, window[0].start[1]))
+    rewritten = _apply(lines, edits)
+    return (rewritten, places) if rewritten is not None else None
+
+
+def _statement_tokens(lines: List[str], row: int) -> list:
+    """The tokens of the logical line that starts at `lines[row]` (without comments, blank
+    continuations and the indentation); [] when they cannot be read."""
+    out = []
+    source = iter(lines[row:])
+    try:
+        for t in tokenize.generate_tokens(lambda: next(source, "")):
+            if t.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                break
+            if t.type == tokenize.ERRORTOKEN:
+                return []
+            if t.type not in _SKIP and t.type not in (tokenize.INDENT, tokenize.DEDENT):
+                out.append(t)
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    return out
+
+
+def _statement_starts(tree: ast.Module) -> Set[Tuple[int, int]]:
+    """(line, column) of every statement and `except` clause of the tree."""
+    out: Set[Tuple[int, int]] = set()
+    todo: List[list] = [tree.body]
+    while todo:
+        for stmt in todo.pop():
+            out.add((stmt.lineno, stmt.col_offset))
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                inner = getattr(stmt, field, None)
+                if inner and type(inner) is list:
+                    todo.append(inner)
+            todo.extend(case.body for case in getattr(stmt, "cases", ()))  # `case` clauses have no line
+    return out
+
+
+def parse(text: str) -> ast.Module:
+    """`ast.parse` of `text`, or else of its rewrite (the constructs above): first of the
+    candidate statements alone (`_windowed`: the tokenizer is slow, a file is long), and
+    when that does not give a tree in which every rewritten statement is one, of the
+    whole file's tokens (`for_older_ast`). Raises what `ast.parse(text)` raises when no
+    rewrite can be read."""
+    try:
+        return ast.parse(text)
+    except SyntaxError as error:
+        first = error
+    windowed = _windowed(text)
+    if windowed is not None:
+        rewritten, places = windowed
+        try:
+            tree = ast.parse(rewritten)
+        except SyntaxError:
+            tree = None
+        if tree is not None and _statement_starts(tree).issuperset(places):
+            return tree
     rewritten = for_older_ast(text)
-    if rewritten is not None:
-        yield rewritten
+    if rewritten is None:
+        raise first
+    try:
+        return ast.parse(rewritten)
+    except SyntaxError:
+        raise first from None
 
 
 def _is(tokens, i: int, kind: int, string: Optional[str] = None) -> bool:

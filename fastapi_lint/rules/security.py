@@ -38,16 +38,8 @@ def _value(ctx, expr: Optional[cst.BaseExpression]):
     return literal_value(ctx, expr)
 
 
-#: How taint (model/taint.py) records a built string: f-strings with a field, `+`, `%`, `/`,
-#: `+=`, `%=` (`FileFacts.operators`), and `.join(...)`/`.format(...)` calls.
-_BUILDING_OPERATORS = frozenset({"JoinedStr", "Add", "Mod", "Div"})
-_BUILDING_METHODS = frozenset({"join", "format"})
 _SQL_SINK_FUNCTIONS = tuple(sorted(cat.SQL_SINK_FUNCTIONS))
 _REQUEST_TYPES = tuple(o[:-2] for o in cat.REQUEST_ORIGINS)
-
-
-def _builds_strings(facts) -> bool:
-    return not (facts.operators.isdisjoint(_BUILDING_OPERATORS) and facts.calls.isdisjoint(_BUILDING_METHODS))
 
 
 def _mentions(facts, part: str) -> bool:
@@ -94,7 +86,7 @@ class SqlBuiltFromStrings(Rule):
         """A sink: a call spelled with a sink method's name (`x.execute(...)`) or resolving to a
         sink function (`text`, `read_sql`); a string built from parts (taint `builds`); and a
         string literal with an SQL word (`looks_like_sql` reads the literal text)."""
-        return facts.sql_words and _builds_strings(facts) \
+        return facts.sql_sink_built \
             and (not facts.calls.isdisjoint(cat.SQL_SINK_METHODS) or calls_any(facts, _SQL_SINK_FUNCTIONS))
 
     docs = """
