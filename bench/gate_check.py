@@ -29,7 +29,7 @@ def _run(files, settings, gated: bool):
         return real_parse(data)
 
     if not gated:
-        engine.gate = lambda rules, text, index=None, facts=None: real_gate(rules, text, index)
+        engine.gate = lambda rules, text, index=None, facts=None, module=None: real_gate(rules, text, index)
         engine._wanted = lambda rules, facts, index, **kw: True
     engine.parse_source = counting_parse
     try:

@@ -172,10 +172,27 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex] = None,
-         facts: Optional[FileFacts] = None) -> List[Type[Rule]]:
+         facts: Optional[FileFacts] = None, module: Optional[Tuple[Optional[str], bool]] = None) -> List[Type[Rule]]:
     """The rules that can report on this text: one of their tokens (or, with an index, one of
     their index identifiers) appears, and one of their `requires` strings too; with the facts
-    of the scan pass, their `wants(facts, index)` holds."""
+    of the scan pass, their `wants(facts, index)` holds; with the index and the module's
+    (name, is_package) too, their `wants_tree` on the text's `ast` tree."""
+    out = _gate(rules, text, index, facts)
+    if module is None or index is None or facts is None or not any(r.wants_tree for r in out):
+        return out
+    from fastapi_lint.model.modern import parse
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return out
+    return [r for r in out if r.wants_tree is None or r.wants_tree(tree, facts, index, module)]
+
+
+def _gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex],
+          facts: Optional[FileFacts]) -> List[Type[Rule]]:
     out = []
     identifiers = None
     for r in rules:
@@ -388,7 +405,8 @@ def _lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proj
     skip, _ = file_exemption(text)
     if skip:
         return result
-    rule_classes = gate(rules_for(settings.enabled_for(path)), text, index, facts)
+    rule_classes = gate(rules_for(settings.enabled_for(path)), text, index, facts,
+                        module_name_for(path, settings.root) if index is not None and facts is not None else None)
     if not rule_classes:
         if facts is None and not quick_syntax_ok(text):
             try:

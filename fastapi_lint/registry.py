@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING, Callable, ClassVar, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple, Type, Union
 
 from fastapi_lint.diagnostics import APPLICABILITIES, DISPLAY_ONLY
 
@@ -106,6 +106,12 @@ class Rule:
         tests/test_gates.py checks that fixtures give the same findings without it. `index`
         is the project index or None."""
         return True
+
+    #: A third gate, for a file that passed `wants` in a run with the project index: None, or a
+    #: classmethod (tree, facts, index, (module name, is_package)) -> bool on the file's `ast`
+    #: tree (`modern.parse`), parsed in the lint worker when a rule that has one is left:
+    #: some questions are cheap on a tree and costly to keep as facts for every file.
+    wants_tree: ClassVar[Optional[Callable[..., bool]]] = None
 
     #: Whether `wants` reads its `index` argument. Rules that do not (False) are asked by the
     #: scan workers, in parallel, with `index=None`; the others by the parent, with the index.

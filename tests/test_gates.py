@@ -67,7 +67,7 @@ def _project_keys(root, gated, monkeypatch):
     with monkeypatch.context() as patch:
         if not gated:
             real_gate = engine.gate
-            patch.setattr(engine, "gate", lambda rules, text, index=None, facts=None: real_gate(rules, text, index))
+            patch.setattr(engine, "gate", lambda rules, text, index=None, facts=None, module=None: real_gate(rules, text, index))
             patch.setattr(engine, "_wanted", lambda rules, facts, index, **kw: True)
         return {os.path.relpath(r.path, root): _key(r) for r in lint_paths(files, settings).results}
 

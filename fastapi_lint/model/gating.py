@@ -343,6 +343,12 @@ class ProjectCallees:
     def index(self):
         return self._index()
 
+    @property
+    def ambiguous_classes(self) -> FrozenSet[str]:
+        """Names of classes whose own file may see other methods than the merged index holds
+        (and of their subclasses): what their instances carry is unknown."""
+        return self._ambiguous
+
     @classmethod
     def of(cls, index, key: str, targets, inherited: bool) -> "ProjectCallees":
         """Memoised on the index under `key`; `targets(index)` gives the qualified names."""

@@ -22,6 +22,7 @@ from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees
                                        qualnames, spellings)
 from fastapi_lint.model.imports import decorator_callee, dotted_name
 from fastapi_lint.model.index import FunctionSummary, ProjectIndex, project_index_for
+from fastapi_lint.model.receivers import ANY, ModuleReceivers
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.rules.blocking import awaited, inside_generator_expression
 from fastapi_lint.traverse import visit_readonly
@@ -280,6 +281,44 @@ def may_call_project_coroutine(facts, index: ProjectIndex) -> bool:
     reach = ProjectCallees.of(index, "coroutines", _coroutine_targets, inherited=True)
     return reach.met(facts, _with_aliases(facts, calls), facts.unawaited_methods & calls, facts.async_defs,
                      [c for c in facts.self_calls if c.rpartition(".")[2] in calls])
+
+
+def may_call_project_coroutine_in(tree, facts, index: ProjectIndex, module) -> bool:
+    """FPI201's third gate, for a file `may_call_project_coroutine` lets through, on its `ast`
+    tree: the same test, except that each lost method call needs a receiver that may be of a
+    class whose method is a coroutine (`receivers.ModuleReceivers`), instead of a name the file
+    imports that such a receiver could be."""
+    name, is_package = module
+    if index is None or not name or name not in index.modules:
+        return True  # the rule reads another index (`project_index_for`)
+    calls = facts.lost_calls
+    if not (facts.unawaited_names & calls).isdisjoint(facts.module_async_defs):
+        return True
+    reach = ProjectCallees.of(index, "coroutines", _coroutine_targets, inherited=True)
+    if reach.met(facts, _with_aliases(facts, calls), frozenset(), facts.async_defs, ()):
+        return True  # a function, by a name or a module's attribute
+    if not reach.ambiguous_classes.isdisjoint(facts.class_defs):
+        return True
+    names = index.coroutine_names()
+    receivers = ModuleReceivers(tree, name, is_package)
+    for call, func in receivers.lost_method_calls():
+        method = call.func.attr
+        if method not in names:
+            continue
+        kinds = receivers.kinds(call.func.value, func)
+        if kinds is ANY or any(_coroutine_of(index, q, method) for q in kinds):
+            return True
+    return False
+
+
+def _coroutine_of(index: ProjectIndex, qualname: str, method: str) -> bool:
+    """`project_function` on `qualname` and a method name: the function `qualname.method`, or
+    the method of the class `qualname` is, or is an instance of."""
+    found = [index.function(f"{qualname}.{method}")]
+    for cls in (index.class_qualname(qualname), index.instance_class(qualname)):
+        if cls is not None:
+            found.append(index.method(cls, method))
+    return any(f is not None and f.facts.get("coroutine") for f in found)
 
 
 def _function_names(index: ProjectIndex):
@@ -561,6 +600,13 @@ class CoroutineNotAwaited(_NotAwaited):
         if index is None:
             return not facts.async_defs.isdisjoint(_with_aliases(facts, facts.lost_calls))
         return may_call_project_coroutine(facts, index)
+
+    @classmethod
+    def wants_tree(cls, tree, facts, index, module):
+        """`wants` again on the file's `ast` tree, receivers read: see
+        `may_call_project_coroutine_in`."""
+        return index is None or may_call_project_coroutine_in(tree, facts, index, module)
+
     docs = """
     ## What it does
     Reports calls to the project's own `async def` functions and async methods whose coroutine

@@ -1,0 +1,386 @@
+"""What a method call's receiver can be, read from CPython's `ast`: the third gate of FPI201.
+
+The facts gate (`coroutines.may_call_project_coroutine`) knows which method names a file
+calls without `await` and which project classes it imports, not which object each call is
+on: on a project whose repositories all have an `async def get`, every `claims.get("email")`
+of a file that imports one sends it to libcst. For such a file the engine parses the text
+with `ast` (a few milliseconds, against tens for libcst) and asks, per lost method call
+(`facts._mark_lost` positions), what `coroutines.receiver_class` could make of its receiver:
+
+- ANY: it may be a project object this reading does not follow (`self.repo`, a name bound
+  by `with`, a local bound to another name...): the file goes to libcst;
+- a set of qualified names the receiver may be an instance of (a parameter's annotation, a
+  local bound to a constructor call `Repo(...)`), of a module-level instance it may be
+  (`from svc import service`), or whose method it may call (`Repo.get`);
+- nothing: the flow model gives it no project class (a literal, an awaited value, a
+  parameter without annotation or default, an attribute of a local, a subscript).
+
+Every branch must stay a superset of what `receiver_class`/`project_function` can find:
+tests/test_gates.py lints the fixtures with and without the gate.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
+
+from fastapi_lint.model.facts import _MATCH_CAPTURES, _mark_lost
+from fastapi_lint.model.index import _import_bindings, ast_block_statements, ast_dotted
+
+
+class _Any:
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return "ANY"
+
+
+#: The receiver may be what this reading does not follow.
+ANY = _Any()
+Kinds = Union[_Any, FrozenSet[str]]
+NOTHING: FrozenSet[str] = frozenset()
+
+_BUILTINS = frozenset(dir(builtins))
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+#: Values whose origin (`flow._Resolver.origin`) is None or starts with "await ".
+_NO_ORIGIN = (ast.Dict, ast.List, ast.Set, ast.Tuple, ast.DictComp, ast.ListComp, ast.SetComp, ast.GeneratorExp,
+              ast.Constant, ast.JoinedStr, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.IfExp, ast.Lambda, ast.Await)
+_WRAPPERS = frozenset({"Optional", "Annotated"})
+_BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler) + tuple(
+    getattr(ast, n) for n in ("TryStar", "Match", "match_case") if hasattr(ast, n))
+
+
+class _Function:
+    """A def's own parameters and bindings (not nested scopes')."""
+
+    def __init__(self, node, method_of: Optional[Tuple[str, bool]], outer: Optional["_Function"]) -> None:
+        self.node = node
+        self.outer = outer
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+        #: (class name, first parameter, whether the class is a module-level one) for a method
+        #: directly in a class body, not `@staticmethod`
+        self.receiver = (method_of[0], positional[0].arg, method_of[1]) \
+            if method_of and positional and not static else None
+        defaults = dict(zip([a.arg for a in positional][len(positional) - len(args.defaults):], args.defaults))
+        defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
+        self.params = {a.arg: (a.annotation, defaults.get(a.arg)) for a in (*positional, *args.kwonlyargs)}
+        self.star_params = {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        self.names = _Bindings(_own_nodes(node))
+
+    def binds(self, name: str) -> bool:
+        return name in self.params or name in self.star_params or self.names.binds(name)
+
+
+class _Bindings:
+    """How a scope's own statements bind names, sorted the way `flow._assignments` and
+    `_Resolver.values_origin` read them: plain assignments (`values`), annotations (they win),
+    bindings the flow model marks unknown (a `for` target, a name unpacked from a tuple, `+=`,
+    a def or class, an `except` name: the origin is then None), and `other` ways it follows
+    otherwise or that this reading does not sort (`with`, walrus, imports, `global`...)."""
+
+    def __init__(self, nodes: Iterator[ast.AST]) -> None:
+        self.values: Dict[str, List[ast.expr]] = {}
+        self.annotations: Dict[str, List[ast.expr]] = {}
+        self.unknown: Set[str] = set()
+        self.other: Set[str] = set()
+        stores: Set[str] = set()
+        for node in nodes:
+            kind = type(node)
+            if kind is ast.Name:
+                if type(node.ctx) is ast.Store:
+                    stores.add(node.id)
+            elif kind is ast.Assign:
+                for t in node.targets:
+                    if type(t) is ast.Name:
+                        self.values.setdefault(t.id, []).append(node.value)
+                    elif type(t) is ast.Tuple or type(t) is ast.List:
+                        for el in t.elts:
+                            el = el.value if type(el) is ast.Starred else el
+                            if type(el) is ast.Name:
+                                self.unknown.add(el.id)
+            elif kind is ast.AnnAssign:
+                if type(node.target) is ast.Name:
+                    self.annotations.setdefault(node.target.id, []).append(node.annotation)
+            elif kind is ast.AugAssign:
+                if type(node.target) is ast.Name:
+                    self.unknown.add(node.target.id)
+            elif kind is ast.For or kind is ast.AsyncFor:
+                self.unknown.update(n.id for n in ast.walk(node.target) if type(n) is ast.Name)
+            elif kind in _SCOPES and kind is not ast.Lambda:
+                self.unknown.add(node.name)
+            elif kind is ast.ExceptHandler:
+                if node.name:
+                    self.unknown.add(node.name)
+            elif kind is ast.With or kind is ast.AsyncWith:
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        self.other.update(n.id for n in ast.walk(item.optional_vars) if type(n) is ast.Name)
+            elif kind is ast.NamedExpr:
+                self.other.add(node.target.id)
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                self.other.update((a.asname or a.name).partition(".")[0] for a in node.names)
+            elif kind is ast.Global or kind is ast.Nonlocal:
+                self.other.update(node.names)
+            elif kind in _MATCH_CAPTURES:
+                captured = getattr(node, "name", None) or getattr(node, "rest", None)
+                if captured:
+                    self.other.add(captured)
+        # what a comprehension or a nested target binds, and anything not sorted above
+        self.other |= stores - self.values.keys() - self.annotations.keys() - self.unknown
+
+    def binds(self, name: str) -> bool:
+        return name in self.values or name in self.annotations or name in self.unknown or name in self.other
+
+
+def _own_nodes(func) -> Iterator[ast.AST]:
+    """The nodes of a def's body, not inside nested defs, classes or lambdas (their names and
+    the parts evaluated where they stand, decorators and defaults, are the def's own)."""
+    todo: List[ast.AST] = list(func.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        kind = type(node)
+        if kind in _FUNCTIONS:
+            todo.extend(node.decorator_list)
+            todo.extend(node.args.defaults)
+            todo.extend(d for d in node.args.kw_defaults if d is not None)
+            continue
+        if kind is ast.ClassDef:
+            todo.extend(node.decorator_list)
+            todo.extend(node.bases)
+            continue
+        if kind is ast.Lambda:
+            todo.extend(node.args.defaults)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+
+
+class ModuleReceivers:
+    """The lost method calls of a module and what their receivers may be."""
+
+    def __init__(self, tree: ast.Module, module: Optional[str], is_package: bool) -> None:
+        self.prefix = f"{module}." if module else ""
+        self.imports: Dict[str, Optional[str]] = {}
+        self.defs: Dict[str, int] = {}  # module-level def/class name -> how many
+        conflicting: Set[str] = set()  # imported twice, to different names
+        for stmt in ast_block_statements(tree.body):
+            kind = type(stmt)
+            if kind is ast.Import or kind is ast.ImportFrom:
+                for name, qual in _import_bindings(stmt, module, is_package):
+                    if name in self.imports and self.imports[name] != qual:
+                        conflicting.add(name)
+                    self.imports[name] = qual
+            elif kind in _FUNCTIONS or kind is ast.ClassDef:
+                self.defs[stmt.name] = self.defs.get(stmt.name, 0) + 1
+        #: the module's own bindings other than imports (defs and classes are `unknown` there)
+        self.names = _Bindings(n for n in _own_nodes(tree) if type(n) not in (ast.Import, ast.ImportFrom))
+        self.names.other |= conflicting
+        self.tree = tree
+        #: classes `flow.local_classes` knows: a method's `self` is an instance of one of them
+        self.top_classes = {id(s) for s in ast_block_statements(tree.body) if type(s) is ast.ClassDef}
+
+    def lost_method_calls(self) -> Iterator[Tuple[ast.Call, Optional[_Function]]]:
+        """(call, its innermost def) for each call on an attribute (`x.m(...)`) whose value
+        is lost where `facts._mark_lost` looks: an expression statement, a `return` in an
+        `async def` (and defs nested in one), an assignment to names in a function, an
+        `if`/`while` test, a `not` operand."""
+        todo: List[Tuple[ast.AST, Optional[_Function], bool, Optional[Tuple[str, bool]]]] = [
+            (self.tree, None, False, None)]
+        while todo:
+            node, func, in_async, class_name = todo.pop()
+            kind = type(node)
+            lost: Set[int] = set()
+            if kind in _FUNCTIONS:
+                inner = _Function(node, class_name, func)
+                for stmt in node.body:
+                    todo.append((stmt, inner, in_async or kind is ast.AsyncFunctionDef, None))
+                for part in (*node.decorator_list, *node.args.defaults,
+                             *(d for d in node.args.kw_defaults if d is not None)):
+                    todo.append((part, func, in_async, None))
+                continue
+            if kind is ast.ClassDef:
+                method_of = (node.name, id(node) in self.top_classes)
+                for stmt in node.body:
+                    todo.append((stmt, func, in_async, method_of))
+                for part in (*node.decorator_list, *node.bases):
+                    todo.append((part, func, in_async, None))
+                continue
+            if kind is ast.Expr:
+                if type(node.value) is not ast.Constant:
+                    _mark_lost(node.value, lost)
+            elif kind is ast.Return:
+                if in_async and node.value is not None:
+                    _mark_lost(node.value, lost)
+            elif kind is ast.Assign or kind is ast.AnnAssign:
+                target = node.targets[0] if kind is ast.Assign and len(node.targets) == 1 else \
+                    node.target if kind is ast.AnnAssign else None
+                if type(target) in (ast.Name, ast.Tuple, ast.List) and node.value is not None and func is not None:
+                    _mark_lost(node.value, lost)
+            elif kind is ast.If or kind is ast.While:
+                _mark_lost(node.test, lost)
+            elif kind is ast.UnaryOp and type(node.op) is ast.Not:
+                _mark_lost(node.operand, lost)
+            if lost:
+                for call in _calls_in(node, lost):
+                    if type(call.func) is ast.Attribute:
+                        yield call, func
+            # a def in a block of a class body is still its method (`enclosing_class`)
+            inherited = class_name if kind in _BLOCKS else None
+            for child in ast.iter_child_nodes(node):
+                todo.append((child, func, in_async, inherited))
+
+    # ------------------------------------------------------------------ receivers
+    def kinds(self, receiver: ast.expr, func: Optional[_Function]) -> Kinds:
+        """What `receiver_class` may find for `receiver` in `func` (see the module docs)."""
+        kind = type(receiver)
+        if kind is ast.Name:
+            return self._name(receiver.id, func)
+        if kind is ast.Attribute:
+            head = receiver
+            while type(head) is ast.Attribute:
+                head = head.value
+            if type(head) is not ast.Name:
+                return NOTHING if type(head) in (ast.Subscript, ast.Await, ast.Constant) else ANY
+            scope = self._binder(head.id, func)
+            if scope is not None:
+                # an attribute of a local: "Repo().db" never ends with "()"; `self.repo` may
+                return ANY if scope.receiver and scope.receiver[1] == head.id else NOTHING
+            return self._global(ast_dotted(receiver))
+        if kind is ast.Call:
+            return self._called(receiver.func, func)
+        if kind is ast.Subscript or kind in _NO_ORIGIN:
+            return NOTHING
+        return ANY
+
+    def _binder(self, name: str, func: Optional[_Function]) -> Optional[_Function]:
+        while func is not None:
+            if func.binds(name):
+                return func
+            func = func.outer
+        return None
+
+    def _name(self, name: str, func: Optional[_Function]) -> Kinds:
+        scope = self._binder(name, func)
+        if scope is None:
+            return self._global(name)
+        if scope is not func:
+            return ANY  # a closure's variable
+        if func.receiver and func.receiver[1] == name:
+            # `receiver_class`: an instance of the class if the module's; else the origin of
+            # a parameter without annotation: nothing
+            return frozenset({self.prefix + func.receiver[0]}) if func.receiver[2] else NOTHING
+        if name in func.star_params:
+            return ANY
+        if name in func.params:
+            annotation, default = func.params[name]
+            if annotation is None:
+                return ANY if isinstance(default, ast.Call) else NOTHING  # Depends(...) may type it
+            return self._annotation(annotation, func)
+        return self._bound(func.names, name, func)
+
+    def _bound(self, names: "_Bindings", name: str, func: Optional[_Function]) -> Kinds:
+        """What `values_origin` (and `_binding_values`) can make of a name bound in a scope."""
+        if name in names.other:
+            return ANY
+        if name in names.annotations:  # a declared type wins over the assigned values
+            out: Set[str] = set()
+            for ann in names.annotations[name]:
+                found = self._annotation(ann, func)
+                if found is ANY:
+                    return ANY
+                out |= found  # type: ignore[arg-type]
+            return frozenset(out)
+        if name in names.unknown:
+            return NOTHING  # `values_origin` gives None for any unknown value
+        out = set()
+        for value in names.values.get(name, ()):
+            if type(value) in _NO_ORIGIN or type(value) is ast.Subscript:  # "x[]" is no instance
+                continue
+            if type(value) is not ast.Call:
+                return ANY
+            found = self._called(value.func, func)
+            if found is ANY:
+                return ANY
+            out |= found  # type: ignore[arg-type]
+        return frozenset(out)
+
+    def _called(self, callee: ast.expr, func: Optional[_Function]) -> Kinds:
+        """Classes a call of `callee` may construct (or functions it may be)."""
+        dotted = ast_dotted(callee)
+        if dotted is None:
+            return ANY
+        if self._binder(dotted.partition(".")[0], func) is not None:
+            return ANY  # `factory()`, `self.make()`: origins this reading does not follow
+        return self._global(dotted)
+
+    def _annotation(self, ann: ast.expr, func: Optional[_Function], depth: int = 0) -> Kinds:
+        if depth > 4:
+            return ANY
+        if type(ann) is ast.Constant and type(ann.value) is str:
+            try:
+                return self._annotation(ast.parse(ann.value, mode="eval").body, func, depth + 1)
+            except SyntaxError:
+                return ANY
+        if type(ann) is ast.Subscript:
+            dotted = ast_dotted(ann.value)
+            if not dotted or self._binder(dotted.partition(".")[0], func) is not None:
+                return ANY
+            base = self._global(dotted)  # `Repo[T]` is a Repo
+            if base is ANY or dotted.rpartition(".")[2] not in _WRAPPERS:
+                return base
+            first = ann.slice.elts[0] if type(ann.slice) is ast.Tuple and ann.slice.elts else ann.slice
+            inner = self._annotation(first, func, depth + 1)
+            return ANY if inner is ANY else base | inner  # type: ignore[operator]
+        if type(ann) is ast.BinOp and type(ann.op) is ast.BitOr:
+            out: Set[str] = set()
+            for side in (ann.left, ann.right):
+                if type(side) is ast.Constant and side.value is None:
+                    continue
+                found = self._annotation(side, func, depth + 1)
+                if found is ANY:
+                    return ANY
+                out |= found  # type: ignore[arg-type]
+            return frozenset(out)
+        dotted = ast_dotted(ann)
+        if dotted is None:
+            return ANY
+        if dotted in ("Any", "object") or dotted.endswith((".Any", ".object")):
+            return ANY  # `dependency_origin` reads the default instead
+        return self._global(dotted)
+
+    def _global(self, dotted: Optional[str]) -> Kinds:
+        """The qualified name a dotted name spells at module level (imports, the module's
+        own defs and classes), or NOTHING for an unshadowed builtin, or ANY."""
+        if not dotted:
+            return ANY
+        head, _, rest = dotted.partition(".")
+        names = self.names
+        assigned = head in names.values or head in names.annotations or head in names.other \
+            or (head in names.unknown and head not in self.defs)
+        if head in self.imports:
+            qual = self.imports[head]
+            if qual is None or assigned or head in self.defs:
+                return ANY
+            return frozenset({qual + (f".{rest}" if rest else "")})
+        if head in self.defs:
+            return frozenset({self.prefix + dotted}) if self.defs[head] == 1 and not assigned else ANY
+        if assigned:
+            if rest:
+                # an attribute of a module-level value: "Repo().db" never ends with "()", and
+                # `project_qualname` names only the module's defs
+                return ANY if head in names.other else NOTHING
+            return self._bound(names, head, None)
+        if head in _BUILTINS:
+            return NOTHING
+        return ANY
+
+
+def _calls_in(node: ast.AST, ids: Set[int]) -> Iterator[ast.Call]:
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if type(n) is ast.Call and id(n) in ids:
+            yield n
+        todo.extend(ast.iter_child_nodes(n))

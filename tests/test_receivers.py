@@ -1,0 +1,209 @@
+"""FPI201's third gate: what a lost method call's receiver may be, read from `ast`
+(`model/receivers.py`), and the files it keeps away from libcst."""
+
+import ast
+import os
+
+import pytest
+
+from fastapi_lint import engine
+from fastapi_lint.discovery import discover
+from fastapi_lint.model.facts import facts_of_source
+from fastapi_lint.model.receivers import ANY, ModuleReceivers
+from fastapi_lint.registry import all_rules
+from fastapi_lint.settings import Settings
+
+MODULE = '''
+from typing import Optional
+from fastapi import Depends
+from pkg.repo import Repo, service
+import pkg.svc as svc
+FACTORY = make()
+LABELS = {"a": 1}
+
+
+class Local:
+    async def get(self): ...
+
+    def run(self):
+        self.get()  # self
+        self.repo.get()  # self attribute
+        if True:
+            def inner(this):
+                this.get()  # inner parameter
+
+
+async def f(a, b: Repo, c: "Optional[Repo]", d=Depends(x), *args, e: dict = None, g: Repo | None = None):
+    a.get()  # bare parameter
+    b.get()  # annotated parameter
+    c.get()  # string annotation
+    d.get()  # dependency
+    args.get()  # star parameter
+    e.get()  # builtin annotation
+    g.get()  # union with None
+    h = {}
+    h.get(1)  # literal
+    i = Repo()
+    i.get()  # constructor
+    j = await Repo.load()
+    j.get()  # awaited
+    k = Repo.from_session(a)
+    k.get()  # classmethod result
+    for m in range(3):
+        m.get()  # loop variable
+    n = a
+    n.get()  # another name
+    a.db.get()  # attribute of a parameter
+    service.get()  # imported instance
+    svc.client.get()  # module attribute
+    Repo().get()  # call
+    a["k"].get()  # subscript
+    FACTORY.get()  # module-level value
+    Local.get()  # class of the module
+    undefined.get()  # unknown name
+    len.get()  # builtin
+    q: Repo = load()
+    q.get()  # annotated local
+    r, t = Repo(), Repo()
+    r.get()  # unpacked
+    with Repo() as u:
+        u.get()  # with target
+    LABELS.get("a")  # module-level literal
+
+    def closure():
+        b.get()  # closure variable
+'''
+
+EXPECTED = {
+    "self": {"m.Local"},
+    "self attribute": ANY,
+    "inner parameter": set(),
+    "bare parameter": set(),
+    "annotated parameter": {"pkg.repo.Repo"},
+    "string annotation": {"typing.Optional", "pkg.repo.Repo"},
+    "dependency": ANY,
+    "star parameter": ANY,
+    "builtin annotation": set(),
+    "union with None": {"pkg.repo.Repo"},
+    "literal": set(),
+    "constructor": {"pkg.repo.Repo"},
+    "awaited": set(),
+    "classmethod result": {"pkg.repo.Repo.from_session"},
+    "loop variable": set(),
+    "another name": ANY,
+    "attribute of a parameter": set(),
+    "imported instance": {"pkg.repo.service"},
+    "module attribute": {"pkg.svc.client"},
+    "call": {"pkg.repo.Repo"},
+    "subscript": set(),
+    "module-level value": ANY,
+    "class of the module": {"m.Local"},
+    "unknown name": ANY,
+    "builtin": set(),
+    "annotated local": {"pkg.repo.Repo"},
+    "unpacked": set(),
+    "with target": ANY,
+    "module-level literal": set(),
+    "closure variable": ANY,
+}
+
+
+def test_what_each_receiver_may_be():
+    source = MODULE.lstrip("\n")
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    receivers = ModuleReceivers(tree, "m", False)
+    found = {}
+    for call, func in receivers.lost_method_calls():
+        label = lines[call.lineno - 1].partition("# ")[2]
+        if not label:
+            continue  # `Repo.from_session(a)`, `make()`: what the test is not about
+        kinds = receivers.kinds(call.func.value, func)
+        found[label] = kinds if kinds is ANY else set(kinds)
+    assert found == EXPECTED
+
+
+def test_only_lost_calls_are_read():
+    source = ("async def f(repo: Repo):\n    await repo.get()\n    x = [repo.get()]\n    use(repo.get())\n"
+              "    repo.get()\n    return repo.get()\n")
+    tree = ast.parse(source)
+    lines = [call.lineno for call, _ in ModuleReceivers(tree, "m", False).lost_method_calls()]
+    assert sorted(lines) == [3, 5, 6]
+
+
+def _write(root, files):
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+PROJECT = {
+    "app/__init__.py": "",
+    "app/repo.py": "class Repo:\n    async def get(self, key):\n        ...\n\n\nclass Cache:\n"
+                   "    def get(self, key):\n        ...\n",
+    # the facts gate lets it through (a lost `.get()`, `Repo` imported), the tree says no
+    "app/lookalike.py": "from app.repo import Repo, Cache\n\n\nasync def read(claims: dict, cache: Cache):\n"
+                        "    email = claims.get('email')\n    hit = cache.get(email)\n"
+                        "    return await Repo().get(email), hit\n",
+    "app/found.py": "from app.repo import Repo\n\n\nasync def read(key):\n    repo = Repo()\n"
+                    "    repo.get(key)  # error: FPI201\n",
+}
+
+
+@pytest.mark.parametrize("rel, wanted", [("app/lookalike.py", False), ("app/found.py", True)])
+def test_the_tree_gate_on_a_project(tmp_path, rel, wanted):
+    root = str(tmp_path)
+    _write(root, PROJECT)
+    settings = Settings(enabled=frozenset({"FPI201"}), root=root, jobs=1, cache=False)
+    files = discover([root], settings).files
+    index, facts, _ = engine.scan(files, settings)
+    path = os.path.join(root, rel)
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    rule = all_rules()["FPI201"]
+    assert rule.wants(facts[path], index)  # the second gate alone lets both through
+    module = engine.module_name_for(path, root)
+    assert bool(engine.gate([rule], text, index, facts[path], module)) is wanted
+    run = engine.lint_paths(files, settings)
+    got = {(os.path.relpath(r.path, root), d.code) for r in run.results for d in r.diagnostics}
+    assert (("app/found.py", "FPI201") in got) and ("app/lookalike.py", "FPI201") not in got
+
+
+def test_a_tree_that_cannot_be_read_keeps_the_rule(tmp_path):
+    root = str(tmp_path)
+    _write(root, PROJECT)
+    settings = Settings(enabled=frozenset({"FPI201"}), root=root, jobs=1, cache=False)
+    index, facts, _ = engine.scan(discover([root], settings).files, settings)
+    path = os.path.join(root, "app/lookalike.py")
+    rule = all_rules()["FPI201"]
+    broken = PROJECT["app/lookalike.py"] + "def (:\n"
+    assert facts_of_source(broken) is None
+    assert engine.gate([rule], broken, index, facts[path], ("app.lookalike", False)) == [rule]
+
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in os.listdir(FIXTURES)
+                                        if n.startswith("FPI201") and not n.endswith(".fixed.py")))
+def test_fixture_findings_with_the_index_do_not_depend_on_the_tree_gate(name, tmp_path, monkeypatch):
+    """The single-file fixtures are linted without an index, where no tree gate applies: here
+    each is a module of a project, with the index, with and without `wants_tree`."""
+    root = str(tmp_path)
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as fh:
+        _write(root, {"app/__init__.py": "", "app/fixture.py": fh.read()})
+    settings = Settings(enabled=frozenset(all_rules()), root=root, jobs=1, cache=False)
+    files = discover([root], settings).files
+
+    def findings():
+        return sorted((d.line, d.column, d.code, d.message) for r in engine.lint_paths(files, settings).results
+                      for d in r.diagnostics)
+
+    gated = findings()
+    real_gate = engine.gate
+    monkeypatch.setattr(engine, "gate", lambda rules, text, index=None, facts=None, module=None:
+                        real_gate(rules, text, index, facts))
+    assert gated == findings()
+    assert any(f[2] == "FPI201" for f in gated)
