@@ -175,10 +175,10 @@ def gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex] =
          facts: Optional[FileFacts] = None, module: Optional[Tuple[Optional[str], bool]] = None) -> List[Type[Rule]]:
     """The rules that can report on this text: one of their tokens (or, with an index, one of
     their index identifiers) appears, and one of their `requires` strings too; with the facts
-    of the scan pass, their `wants(facts, index)` holds; with the index and the module's
-    (name, is_package) too, their `wants_tree` on the text's `ast` tree."""
+    of the scan pass, their `wants(facts, index)` holds; with the module's (name,
+    is_package) too, their `wants_tree` on the text's `ast` tree."""
     out = _gate(rules, text, index, facts)
-    if module is None or index is None or facts is None or not any(r.wants_tree for r in out):
+    if module is None or facts is None or not any(r.wants_tree for r in out):
         return out
     from fastapi_lint.model.modern import parse
 
@@ -406,7 +406,7 @@ def _lint_bytes(data: bytes, path: str, settings: Settings, index: Optional[Proj
     if skip:
         return result
     rule_classes = gate(rules_for(settings.enabled_for(path)), text, index, facts,
-                        module_name_for(path, settings.root) if index is not None and facts is not None else None)
+                        module_name_for(path, settings.root) if facts is not None else None)
     if not rule_classes:
         if facts is None and not quick_syntax_ok(text):
             try:

@@ -207,3 +207,79 @@ def test_fixture_findings_with_the_index_do_not_depend_on_the_tree_gate(name, tm
                         real_gate(rules, text, index, facts))
     assert gated == findings()
     assert any(f[2] == "FPI201" for f in gated)
+
+
+ORIGINS_MODULE = '''
+from typing import Annotated
+import httpx
+from fastapi import Depends
+import asyncpg
+from fastapi import Request
+from sqlalchemy.orm import sessionmaker
+from app.models import Base
+SessionLocal = make_factory()
+Db = Annotated["httpx.AsyncClient", Depends(get_client)]
+
+
+class Service:
+    async def run(self, request: Request, client, db: Db):
+        request.json()  # annotated parameter
+        client.get("/")  # bare parameter
+        db.get("/")  # alias of an annotation
+        self.http.get("/")  # self attribute
+        c = httpx.AsyncClient()
+        c.get("/")  # imported constructor
+        response = await c.get("/")
+        response.json()  # method result of a local
+        pool = await asyncpg.create_pool()
+        conn = pool.acquire()
+        conn.execute("x")  # chained catalogue origin
+        session = SessionLocal()
+        session.commit()  # call of a module-level value
+        s = sessionmaker(class_=Base)
+        s.commit()  # session factory class
+        httpx.AsyncClient().get("/")  # constructor receiver
+        (await client.stream()).close()  # awaited call of a parameter
+'''
+
+ORIGINS = {
+    "annotated parameter": {"fastapi.Request()"},
+    "bare parameter": set(),
+    "alias of an annotation": {"typing.Annotated()", "httpx.AsyncClient()"},  # the wrapper too: a superset
+    "self attribute": ANY,
+    "imported constructor": {"httpx.AsyncClient()"},
+    "method result of a local": set(),
+    "chained catalogue origin": ANY,
+    "call of a module-level value": ANY,
+    "session factory class": ANY,
+    "constructor receiver": {"httpx.AsyncClient()"},
+    "awaited call of a parameter": set(),
+}
+
+
+def test_what_origins_each_receiver_may_have():
+    """FPI202's reading: origins ending with "()", the only ones the catalogue lists."""
+    source = ORIGINS_MODULE.lstrip("\n")
+    lines = source.splitlines()
+    receivers = ModuleReceivers(ast.parse(source), "app.svc", False)
+    found = {}
+    for call, func in receivers.lost_method_calls():
+        label = lines[call.lineno - 1].partition("# ")[2]
+        if label:
+            origins = receivers.origins(call.func.value, func)
+            found[label] = origins if origins is ANY else set(origins)
+    assert found == ORIGINS
+
+
+@pytest.mark.parametrize("source, wanted", [
+    ("from httpx import AsyncClient\nfrom pytest_mock import MockerFixture\n\n\nasync def f(client: AsyncClient, mocker: MockerFixture):\n"
+     "    mocker.patch('x')\n    response = await client.get('/')\n    return response.json()\n", False),
+    ("from httpx import AsyncClient\n\n\nasync def f(client: AsyncClient):\n    client.get('/')\n", True),
+])
+def test_fpi202_tree_gate(source, wanted):
+    rule = all_rules()["FPI202"]
+    facts = facts_of_source(source, "app.m", False, resolve=True)
+    assert rule.wants(facts, None)  # the facts alone let both through
+    assert rule.wants_tree(ast.parse(source), facts, None, ("app.m", False)) is wanted
+    found = engine.lint_source(source, "app/m.py", Settings(enabled=frozenset({"FPI202"}))).diagnostics
+    assert bool(found) is wanted

@@ -25,6 +25,7 @@ import ast
 import builtins
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
+from fastapi_lint.catalogs import asyncio as catalog
 from fastapi_lint.model.facts import _MATCH_CAPTURES, _mark_lost
 from fastapi_lint.model.index import _import_bindings, ast_block_statements, ast_dotted
 
@@ -48,6 +49,21 @@ _NO_ORIGIN = (ast.Dict, ast.List, ast.Set, ast.Tuple, ast.DictComp, ast.ListComp
 _WRAPPERS = frozenset({"Optional", "Annotated"})
 _BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler) + tuple(
     getattr(ast, n) for n in ("TryStar", "Match", "match_case") if hasattr(ast, n))
+
+
+def _chained_methods() -> FrozenSet[str]:
+    """Methods whose call on an object makes a catalogue origin: "acquire" for
+    "asyncpg.create_pool().acquire()"."""
+    out = set()
+    for table in (catalog.ASYNC_METHODS, catalog.ASYNC_ITERATOR_METHODS):
+        for origin in table:
+            before, dot, last = origin[:-2].rpartition(".")
+            if dot and ")" in before and last.isidentifier():
+                out.add(last)
+    return frozenset(out)
+
+
+_CHAINED_METHODS = _chained_methods()
 
 
 class _Function:
@@ -348,6 +364,16 @@ class ModuleReceivers:
             return ANY
         if dotted in ("Any", "object") or dotted.endswith((".Any", ".object")):
             return ANY  # `dependency_origin` reads the default instead
+        head = dotted.partition(".")[0]
+        if self._binder(head, func) is not None:
+            return ANY  # a local class or type variable: `dependency_origin` may read the default
+        if self._assigned(head) and head not in self.imports:
+            # `unwrap_annotation`: a module-level alias `Db = Annotated[Session, Depends(f)]`
+            values = self.names.values.get(head, [])
+            if dotted == head and len(values) == 1 and type(values[0]) is ast.Subscript \
+                    and head not in self.names.annotations and head not in self.names.other:
+                return self._annotation(values[0], None, depth + 1)
+            return ANY
         return self._global(dotted)
 
     def _global(self, dotted: Optional[str]) -> Kinds:
@@ -357,8 +383,7 @@ class ModuleReceivers:
             return ANY
         head, _, rest = dotted.partition(".")
         names = self.names
-        assigned = head in names.values or head in names.annotations or head in names.other \
-            or (head in names.unknown and head not in self.defs)
+        assigned = self._assigned(head)
         if head in self.imports:
             qual = self.imports[head]
             if qual is None or assigned or head in self.defs:
@@ -375,6 +400,97 @@ class ModuleReceivers:
         if head in _BUILTINS:
             return NOTHING
         return ANY
+
+
+    # ------------------------------------------------------------------ origins (FPI202)
+    def origins(self, receiver: ast.expr, func: Optional[_Function], depth: int = 0) -> Kinds:
+        """The origins (`flow._Resolver.origin`, "await " taken off as `framework_async`
+        does) `receiver` may have that end with "()", the only ones a catalogue of framework
+        methods can list: `httpx.AsyncClient()` from a parameter's annotation, a call of an
+        imported name, the awaited result of one; ANY for what this reading does not follow
+        (calls of calls, `self.client`, values of other names)."""
+        if depth > 8:
+            return ANY
+        kind = type(receiver)
+        if kind is ast.Await:
+            return self.origins(receiver.value, func, depth + 1)
+        if kind is ast.Call:
+            dotted = ast_dotted(receiver.func)
+            if dotted is None or any(k.arg == "class_" for k in receiver.keywords):
+                return ANY  # a call's call; `sessionmaker(class_=C)` gives C
+            head, _, rest = dotted.partition(".")
+            if self._binder(head, func) is not None or self._assigned(head):
+                # a method of a local or module-level value: "<its origin>.m()", which only
+                # catalogue origins such as "asyncpg.create_pool().acquire()" can be
+                return ANY if not rest or dotted.rpartition(".")[2] in _CHAINED_METHODS else NOTHING
+            if head in self.defs:
+                return frozenset({self.prefix + dotted + "()"})
+            qual = self.imports.get(head)
+            if qual is None:
+                return ANY
+            return frozenset({qual + (f".{rest}" if rest else "") + "()"})
+        if kind is ast.Attribute:
+            head = receiver
+            while type(head) is ast.Attribute:
+                head = head.value
+            if type(head) is ast.Name:
+                scope = self._binder(head.id, func)
+                if scope is not None and scope.receiver and scope.receiver[1] == head.id \
+                        and type(receiver.value) is ast.Name:
+                    return ANY  # `self.client`: what a method assigns it
+            return NOTHING  # "<origin>.attr" or a qualified name: neither ends with "()"
+        if kind is ast.Name:
+            return self._name_origins(receiver.id, func, depth)
+        if kind is ast.Subscript or kind in _NO_ORIGIN:
+            return NOTHING
+        return ANY
+
+    def _assigned(self, head: str) -> bool:
+        names = self.names
+        return head in names.values or head in names.annotations or head in names.other \
+            or (head in names.unknown and head not in self.defs)
+
+    def _name_origins(self, name: str, func: Optional[_Function], depth: int) -> Kinds:
+        scope = self._binder(name, func)
+        if scope is None:
+            if name in self.imports or name in self.defs or name in _BUILTINS:
+                # an import's or a def's qualified name, "builtins.x": no "()" at the end
+                return ANY if self._assigned(name) else NOTHING
+            if not self._assigned(name):
+                return ANY
+            return self._values_origins(self.names, name, None, depth)
+        if scope is not func:
+            return ANY
+        if name in func.star_params:
+            return ANY
+        if name in func.params:
+            annotation, default = func.params[name]
+            if annotation is None:
+                return ANY if isinstance(default, ast.Call) else NOTHING
+            found = self._annotation(annotation, func)
+            return found if found is ANY else frozenset(q + "()" for q in found)  # type: ignore[union-attr]
+        return self._values_origins(func.names, name, func, depth)
+
+    def _values_origins(self, names: _Bindings, name: str, func: Optional[_Function], depth: int) -> Kinds:
+        if name in names.other:
+            return ANY
+        if name in names.annotations:
+            out: Set[str] = set()
+            for ann in names.annotations[name]:
+                found = self._annotation(ann, func)
+                if found is ANY:
+                    return ANY
+                out.update(q + "()" for q in found)  # type: ignore[union-attr]
+            return frozenset(out)
+        if name in names.unknown:
+            return NOTHING
+        out = set()
+        for value in names.values.get(name, ()):
+            found = self.origins(value, func, depth + 1)
+            if found is ANY:
+                return ANY
+            out |= found  # type: ignore[arg-type]
+        return frozenset(out)
 
 
 def _calls_in(node: ast.AST, ids: Set[int]) -> Iterator[ast.Call]:

@@ -235,6 +235,8 @@ def makes_coroutine(ctx, call: cst.Call) -> bool:
 _FRAMEWORK_METHODS = Callees(
     [(m, q) for table in (catalog.ASYNC_METHODS, catalog.ASYNC_ITERATOR_METHODS) for origin, methods in table.items()
      for q in origin_qualnames([origin]) for m in methods], local_classes=True)
+_FRAMEWORK_METHOD_NAMES = frozenset(m for table in (catalog.ASYNC_METHODS, catalog.ASYNC_ITERATOR_METHODS)
+                                    for methods in table.values() for m in methods)
 #: Its second: a coroutine function by qualified name (imports only).
 _FRAMEWORK_FUNCTIONS = function_callees(catalog.COROUTINE_FUNCTIONS)
 _MIDDLEWARE_BASES = qualnames(BASE_HTTP_MIDDLEWARE)
@@ -720,6 +722,26 @@ class FrameworkCoroutineNotAwaited(_NotAwaited):
         catalogue coroutine function reached by import, or a `call_next` parameter."""
         calls = facts.lost_calls
         return may_be_framework_async(facts, calls, _with_aliases(facts, calls))
+
+    @classmethod
+    def wants_tree(cls, tree, facts, index, module):
+        """`wants` again on the file's `ast` tree: a lost call by a catalogue function's name or
+        a `call_next` as before, or a catalogue method on a receiver whose origin
+        (`receivers.ModuleReceivers.origins`) the catalogue may list for it."""
+        calls = facts.lost_calls
+        functions = _with_aliases(facts, calls)
+        if _FRAMEWORK_FUNCTIONS.met(facts, functions) or (functions and may_call_next(facts)):
+            return True
+        receivers = ModuleReceivers(tree, *module)
+        for call, func in receivers.lost_method_calls():
+            method = call.func.attr
+            if method not in _FRAMEWORK_METHOD_NAMES:
+                continue
+            origins = receivers.origins(call.func.value, func)
+            if origins is ANY or any(method in table.get(o, ()) for o in origins
+                                     for table in (catalog.ASYNC_METHODS, catalog.ASYNC_ITERATOR_METHODS)):
+                return True
+        return False
 
     def target(self, call: cst.Call) -> Optional[Tuple[str, bool]]:
         return framework_async(self.ctx, call)
