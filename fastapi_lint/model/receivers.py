@@ -83,7 +83,14 @@ class _Function:
         defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
         self.params = {a.arg: (a.annotation, defaults.get(a.arg)) for a in (*positional, *args.kwonlyargs)}
         self.star_params = {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-        self.names = _Bindings(_own_nodes(node))
+        self._names: Optional[_Bindings] = None
+
+    @property
+    def names(self) -> "_Bindings":
+        """Computed when a receiver asks: most defs hold no call these gates look at."""
+        if self._names is None:
+            self._names = _Bindings(_own_nodes(self.node))
+        return self._names
 
     def binds(self, name: str) -> bool:
         return name in self.params or name in self.star_params or self.names.binds(name)
@@ -194,10 +201,26 @@ class ModuleReceivers:
         self.names = _Bindings(n for n in _own_nodes(tree) if type(n) not in (ast.Import, ast.ImportFrom))
         self.names.other |= conflicting
         self.tree = tree
+        self._lost: Optional[List[Tuple[ast.Call, Optional[_Function]]]] = None
         #: classes `flow.local_classes` knows: a method's `self` is an instance of one of them
         self.top_classes = {id(s) for s in ast_block_statements(tree.body) if type(s) is ast.ClassDef}
 
-    def lost_method_calls(self) -> Iterator[Tuple[ast.Call, Optional[_Function]]]:
+    @classmethod
+    def of(cls, tree: ast.Module, module: Optional[str], is_package: bool) -> "ModuleReceivers":
+        """One per tree, for every gate that reads it (FPI201 and FPI202)."""
+        found = getattr(tree, "_fastapi_lint_receivers", None)
+        if found is None:
+            found = cls(tree, module, is_package)
+            tree._fastapi_lint_receivers = found  # type: ignore[attr-defined]
+        return found
+
+    def lost_method_calls(self) -> List[Tuple[ast.Call, Optional[_Function]]]:
+        """`_lost_method_calls`, once."""
+        if self._lost is None:
+            self._lost = list(self._lost_method_calls())
+        return self._lost
+
+    def _lost_method_calls(self) -> Iterator[Tuple[ast.Call, Optional[_Function]]]:
         """(call, its innermost def) for each call on an attribute (`x.m(...)`) whose value
         is lost where `facts._mark_lost` looks: an expression statement, a `return` in an
         `async def` (and defs nested in one), an assignment to names in a function, an

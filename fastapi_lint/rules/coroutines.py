@@ -302,7 +302,7 @@ def may_call_project_coroutine_in(tree, facts, index: ProjectIndex, module) -> b
     if not reach.ambiguous_classes.isdisjoint(facts.class_defs):
         return True
     names = index.coroutine_names()
-    receivers = ModuleReceivers(tree, name, is_package)
+    receivers = ModuleReceivers.of(tree, name, is_package)
     for call, func in receivers.lost_method_calls():
         method = call.func.attr
         if method not in names:
@@ -732,7 +732,7 @@ class FrameworkCoroutineNotAwaited(_NotAwaited):
         functions = _with_aliases(facts, calls)
         if _FRAMEWORK_FUNCTIONS.met(facts, functions) or (functions and may_call_next(facts)):
             return True
-        receivers = ModuleReceivers(tree, *module)
+        receivers = ModuleReceivers.of(tree, *module)
         for call, func in receivers.lost_method_calls():
             method = call.func.attr
             if method not in _FRAMEWORK_METHOD_NAMES:
