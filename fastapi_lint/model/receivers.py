@@ -200,7 +200,9 @@ class ModuleReceivers:
         #: the module's own bindings other than imports (defs and classes are `unknown` there)
         self.names = _Bindings(n for n in _own_nodes(tree) if type(n) not in (ast.Import, ast.ImportFrom))
         self.names.other |= conflicting
-        self.tree = tree
+        # the module's statements, not the tree: the tree holds this object (`of`), and a
+        # reference back would keep it in a cycle until a full garbage collection
+        self._body = tree.body
         self._lost: Optional[List[Tuple[ast.Call, Optional[_Function]]]] = None
         #: classes `flow.local_classes` knows: a method's `self` is an instance of one of them
         self.top_classes = {id(s) for s in ast_block_statements(tree.body) if type(s) is ast.ClassDef}
@@ -226,7 +228,7 @@ class ModuleReceivers:
         `async def` (and defs nested in one), an assignment to names in a function, an
         `if`/`while` test, a `not` operand."""
         todo: List[Tuple[ast.AST, Optional[_Function], bool, Optional[Tuple[str, bool]]]] = [
-            (self.tree, None, False, None)]
+            (stmt, None, False, None) for stmt in reversed(self._body)]
         while todo:
             node, func, in_async, class_name = todo.pop()
             kind = type(node)
