@@ -524,6 +524,13 @@ def load(engine, table):
     text = "SELECT * FROM %s" % table
     return pandas.read_sql(sql=text, con=engine)  # error: FPI301
 ''',
+    "FPI301_module_text": '''
+base = "SELECT * FROM users WHERE name = '"
+
+
+def find(cur, name):
+    cur.execute(base + name + "'")  # error: FPI301
+''',
     "FPI301_method_of_a_class": '''
 class Repo:
     def find(self, name):
@@ -757,6 +764,14 @@ def report(cur, name):
 def other(cur, query):
     query = query + " ORDER BY id"
     return query
+''',
+    "FPI301_sql_words_elsewhere": '''
+HELP = "SELECT the step WHERE the runner can find it"
+
+
+def run(cur, step):
+    cur.execute(f"step-{step}")
+    return HELP
 ''',
     "FPI301_not_sql": '''
 def run(cur, step):

@@ -841,19 +841,23 @@ def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tu
     """Whether a call spelled as an SQL sink (`x.execute(...)`, `text(...)`, or a name an
     import binds to a sink function: `from sqlalchemy import text as t`) is given SQL text
     (its first positional argument, else its first keyword of `SQL_KEYWORDS`, as FPI301 reads
-    it) that is no string literal and may be built the ways taint records a build (`.built`):
-    a node of `_BUILDING_OPERATORS`/`_BUILDING_METHODS` in the argument, or, in a function, in
-    what one of its names is given by the function's own statements (`=`, `: T =`, `+=`, a
-    `for` target's iterable, `name[key] = ...` keys), name after name. Outside functions
-    taint follows no name (`outer_name`: constants, no builds). Class bodies and lambdas are
-    read with the function around them; nested functions are scopes of their own."""
+    it) that is no string literal, may be built the ways taint records a build (`.built`),
+    and may look like SQL. Built: a node of `_BUILDING_OPERATORS`/`_BUILDING_METHODS` in the
+    argument or, in a function, in what one of its names is given by the function's own
+    statements (`=`, `: T =`, `+=`, a `for` target's iterable, `name[key] = ...` keys), name
+    after name; outside functions taint follows no name for a build (`outer_name` keeps
+    constants). Like SQL: the string literals met on the way, and in what module-level
+    assignments give the names the function does not bind (`outer_name`'s text), hold the
+    words `sql_words_possible` asks for. Class bodies and lambdas are read with the function
+    around them; nested functions are scopes of their own."""
     sinks = _SQL_SINK_NAMES | {n for n, bound in imported if bound.rpartition(".")[2] in _SQL_SINK_NAMES}
     if calls.isdisjoint(sinks):
         return False
+    module_values: Dict[str, List[ast.AST]] = {}
     scopes: List[Tuple[List[ast.stmt], bool]] = [(tree.body, False)]
     while scopes:
         body, in_function = scopes.pop()
-        values: Dict[str, List[ast.AST]] = {}
+        values: Dict[str, List[ast.AST]] = {} if in_function else module_values
         built_names = set()
         args: List[ast.expr] = []
         todo: List[ast.AST] = list(body)
@@ -894,36 +898,53 @@ def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tu
                     if arg is not None and not (type(arg) is ast.Constant and type(arg.value) is str):
                         args.append(arg)
             todo.extend(ast.iter_child_nodes(node))
-        if args and _may_build(args, values if in_function else {}, built_names if in_function else set()):
-            return True
+        for arg in args:
+            if in_function:
+                built, strings = _reaches(arg, values, built_names, module_values)
+            else:
+                built, strings = _reaches(arg, {}, set(), module_values)
+            if built and sql_words_possible("\n".join(strings)):
+                return True
     return False
 
 
-def _may_build(exprs: List[ast.AST], values: Dict[str, List[ast.AST]], built_names: set) -> bool:
-    """Whether a build node is in `exprs` or, through names, in their `values`."""
+def _reaches(expr: ast.AST, values: Dict[str, List[ast.AST]], built_names: set,
+             module_values: Dict[str, List[ast.AST]]) -> Tuple[bool, List[str]]:
+    """Whether a build node is in `expr` or, through the function's names, in their `values`;
+    and the string literals met there, and through the other names in `module_values`."""
+    built = False
+    strings: List[str] = []
     seen = set()
-    todo = list(exprs)
+    todo = [(expr, True)]  # (node, whether a build there reaches the text)
     while todo:
-        node = todo.pop()
+        node, local = todo.pop()
         kind = type(node)
+        if kind is ast.Constant:
+            if type(node.value) is str:
+                strings.append(node.value)
+            continue
         if kind is ast.JoinedStr:
-            return True
-        if kind is ast.BinOp:
+            built = built or local
+        elif kind is ast.BinOp:
             op = type(node.op)
             if op is ast.Add or op is ast.Mod or op is ast.Div:
-                return True
+                built = built or local
         elif kind is ast.Call:
             if type(node.func) is ast.Attribute and node.func.attr in _BUILDING_METHODS:
-                return True
+                built = built or local
         elif kind is ast.Name:
-            if node.id in built_names:
-                return True
-            if node.id not in seen:
-                seen.add(node.id)
-                todo.extend(values.get(node.id, ()))
+            name = node.id
+            if (name, local) in seen:
+                continue
+            seen.add((name, local))
+            if local:
+                built = built or name in built_names
+                todo.extend((v, True) for v in values.get(name, ()))
+            # a name no definition reaches yet is the module's (`reaching` -> `outer_name`)
+            todo.extend((v, False) for v in module_values.get(name, ()))
             continue
-        todo.extend(ast.iter_child_nodes(node))
-    return False
+        todo.extend((child, local) for child in ast.iter_child_nodes(node))
+    return built, strings
 
 
 #: Assignment targets through which `coroutines.misuse` follows a stored coroutine: a name,
