@@ -28,6 +28,10 @@ class Local:
     def run(self):
         self.get()  # self
         self.repo.get()  # self attribute
+        made = self.factory()
+        made.get()  # made by a self attribute
+        held = self.repo
+        held.get()  # a self attribute held
         if True:
             def inner(this):
                 this.get()  # inner parameter
@@ -69,6 +73,13 @@ async def f(a, b: Repo, c: "Optional[Repo]", d=Depends(x), *args, e: dict = None
     with Repo() as u:
         u.get()  # with target
     LABELS.get("a")  # module-level literal
+    v = a.build()
+    v.get()  # made by a parameter's method
+    w = a.repo
+    w.get()  # a parameter's attribute held
+    helper(1)  # call of an unknown name
+    Local(1)  # call of a class of the module
+    a(1)  # call of a parameter
 
     def closure():
         b.get()  # closure variable
@@ -104,6 +115,10 @@ EXPECTED = {
     "unpacked": set(),
     "with target": ANY,
     "module-level literal": set(),
+    "made by a self attribute": ANY,
+    "a self attribute held": ANY,
+    "made by a parameter's method": set(),
+    "a parameter's attribute held": set(),
     "closure variable": ANY,
 }
 
@@ -113,14 +128,20 @@ def test_what_each_receiver_may_be():
     tree = ast.parse(source)
     lines = source.splitlines()
     receivers = ModuleReceivers(tree, "m", False)
-    found = {}
-    for call, func in receivers.lost_method_calls():
+    found, calls = {}, {}
+    for call, func in receivers.lost_calls():
         label = lines[call.lineno - 1].partition("# ")[2]
         if not label:
             continue  # `Repo.from_session(a)`, `make()`: what the test is not about
+        if type(call.func) is ast.Name:
+            kinds = receivers.function_kinds(call.func.id, func)
+            calls[label] = kinds if kinds is ANY else set(kinds)
+            continue
         kinds = receivers.kinds(call.func.value, func)
         found[label] = kinds if kinds is ANY else set(kinds)
     assert found == EXPECTED
+    assert calls == {"call of an unknown name": ANY, "call of a class of the module": {"m.Local"},
+                     "call of a parameter": set()}
 
 
 def test_only_lost_calls_are_read():

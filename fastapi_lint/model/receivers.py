@@ -216,14 +216,18 @@ class ModuleReceivers:
             tree._fastapi_lint_receivers = found  # type: ignore[attr-defined]
         return found
 
-    def lost_method_calls(self) -> List[Tuple[ast.Call, Optional[_Function]]]:
-        """`_lost_method_calls`, once."""
+    def lost_calls(self) -> List[Tuple[ast.Call, Optional[_Function]]]:
+        """`_lost_calls`, once."""
         if self._lost is None:
-            self._lost = list(self._lost_method_calls())
+            self._lost = list(self._lost_calls())
         return self._lost
 
-    def _lost_method_calls(self) -> Iterator[Tuple[ast.Call, Optional[_Function]]]:
-        """(call, its innermost def) for each call on an attribute (`x.m(...)`) whose value
+    def lost_method_calls(self) -> Iterator[Tuple[ast.Call, Optional[_Function]]]:
+        """The lost calls on an attribute (`x.m(...)`)."""
+        return ((call, func) for call, func in self.lost_calls() if type(call.func) is ast.Attribute)
+
+    def _lost_calls(self) -> Iterator[Tuple[ast.Call, Optional[_Function]]]:
+        """(call, its innermost def) for each call by a name or on an attribute whose value
         is lost where `facts._mark_lost` looks: an expression statement, a `return` in an
         `async def` (and defs nested in one), an assignment to names in a function, an
         `if`/`while` test, a `not` operand."""
@@ -265,7 +269,7 @@ class ModuleReceivers:
                 _mark_lost(node.operand, lost)
             if lost:
                 for call in _calls_in(node, lost):
-                    if type(call.func) is ast.Attribute:
+                    if type(call.func) is ast.Attribute or type(call.func) is ast.Name:
                         yield call, func
             # a def in a block of a class body is still its method (`enclosing_class`)
             inherited = class_name if kind in _BLOCKS else None
@@ -294,6 +298,16 @@ class ModuleReceivers:
         if kind is ast.Subscript or kind in _NO_ORIGIN:
             return NOTHING
         return ANY
+
+    def function_kinds(self, name: str, func: Optional[_Function]) -> Kinds:
+        """What `project_qualname` may make of a call by a bare name: a name the module binds
+        by an import or a def, resolved; one a def binds otherwise (a parameter, a local) is
+        nothing (the lint resolves only imports and the module's own defs); an import in a
+        def, `global`: ANY."""
+        scope = self._binder(name, func)
+        if scope is None:
+            return self._global(name)
+        return ANY if name in scope.names.other else NOTHING
 
     def _binder(self, name: str, func: Optional[_Function]) -> Optional[_Function]:
         while func is not None:
@@ -339,6 +353,11 @@ class ModuleReceivers:
         for value in names.values.get(name, ()):
             if type(value) in _NO_ORIGIN or type(value) is ast.Subscript:  # "x[]" is no instance
                 continue
+            if type(value) is ast.Attribute and _head(value) is not None \
+                    and self._binder(_head(value), func) is not None:  # type: ignore[arg-type]
+                if self._self_attribute(value, func):
+                    return ANY
+                continue  # "<origin of a local>.x" ends with no "()"
             if type(value) is not ast.Call:
                 return ANY
             found = self._called(value.func, func)
@@ -353,8 +372,21 @@ class ModuleReceivers:
         if dotted is None:
             return ANY
         if self._binder(dotted.partition(".")[0], func) is not None:
-            return ANY  # `factory()`, `self.make()`: origins this reading does not follow
+            # `factory()`: what the local holds. `a.b()`: "<origin of a>.b()" (or None), no
+            # class's name, except `self.factory()`, which a method may assign a class
+            return ANY if "." not in dotted or self._self_attribute(callee, func) else NOTHING
         return self._global(dotted)
+
+    @staticmethod
+    def _self_attribute(expr: ast.expr, func: Optional[_Function]) -> bool:
+        """`self.x` in a method (`_Resolver.origin` reads what the methods assign it), or an
+        attribute of a name an enclosing def binds (not followed here)."""
+        head = _head(expr)
+        if type(expr) is not ast.Attribute or head is None or func is None:
+            return False
+        if not func.binds(head):
+            return True
+        return type(expr.value) is ast.Name and bool(func.receiver and func.receiver[1] == head)
 
     def _annotation(self, ann: ast.expr, func: Optional[_Function], depth: int = 0) -> Kinds:
         if depth > 4:
@@ -516,6 +548,13 @@ class ModuleReceivers:
                 return ANY
             out |= found  # type: ignore[arg-type]
         return frozenset(out)
+
+
+def _head(expr: ast.expr) -> Optional[str]:
+    """The name an attribute chain starts from."""
+    while type(expr) is ast.Attribute:
+        expr = expr.value
+    return expr.id if type(expr) is ast.Name else None
 
 
 def _calls_in(node: ast.AST, ids: Set[int]) -> Iterator[ast.Call]:

@@ -9,6 +9,7 @@ from `catalogs/asyncio.py` (FPI202).
 
 from __future__ import annotations
 
+import ast
 from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
@@ -287,30 +288,36 @@ def may_call_project_coroutine(facts, index: ProjectIndex) -> bool:
 
 def may_call_project_coroutine_in(tree, facts, index: ProjectIndex, module) -> bool:
     """FPI201's third gate, for a file `may_call_project_coroutine` lets through, on its `ast`
-    tree: the same test, except that each lost method call needs a receiver that may be of a
-    class whose method is a coroutine (`receivers.ModuleReceivers`), instead of a name the file
-    imports that such a receiver could be."""
+    tree: a lost call (`receivers.ModuleReceivers.lost_calls`) that `project_function` may
+    resolve to a coroutine: by a bare name the module's imports or defs bind, or on a receiver
+    that may be of a class whose method is one (`ModuleReceivers.kinds`), or a module or class
+    with such a function. The second gate tests names the file spells anywhere instead."""
     name, is_package = module
     if index is None or not name or name not in index.modules:
         return True  # the rule reads another index (`project_index_for`)
-    calls = facts.lost_calls
-    if not (facts.unawaited_names & calls).isdisjoint(facts.module_async_defs):
-        return True
     reach = ProjectCallees.of(index, "coroutines", _coroutine_targets, inherited=True)
-    if reach.met(facts, _with_aliases(facts, calls), frozenset(), facts.async_defs, ()):
-        return True  # a function, by a name or a module's attribute
     if not reach.ambiguous_classes.isdisjoint(facts.class_defs):
         return True
     names = index.coroutine_names()
     receivers = ModuleReceivers.of(tree, name, is_package)
-    for call, func in receivers.lost_method_calls():
-        method = call.func.attr
-        if method not in names:
+    for call, func in receivers.lost_calls():
+        callee = call.func
+        if type(callee) is ast.Name:
+            kinds = receivers.function_kinds(callee.id, func)
+            if kinds is ANY or any(_is_coroutine(index.function(q)) for q in kinds):
+                return True
             continue
-        kinds = receivers.kinds(call.func.value, func)
+        method = callee.attr
+        if method not in names:  # as `is_project_coroutine`
+            continue
+        kinds = receivers.kinds(callee.value, func)
         if kinds is ANY or any(_coroutine_of(index, q, method) for q in kinds):
             return True
     return False
+
+
+def _is_coroutine(found: Optional[FunctionSummary]) -> bool:
+    return found is not None and bool(found.facts.get("coroutine"))
 
 
 def _coroutine_of(index: ProjectIndex, qualname: str, method: str) -> bool:
@@ -320,7 +327,7 @@ def _coroutine_of(index: ProjectIndex, qualname: str, method: str) -> bool:
     for cls in (index.class_qualname(qualname), index.instance_class(qualname)):
         if cls is not None:
             found.append(index.method(cls, method))
-    return any(f is not None and f.facts.get("coroutine") for f in found)
+    return any(_is_coroutine(f) for f in found)
 
 
 def _function_names(index: ProjectIndex):
