@@ -834,7 +834,6 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
 _BUILDING_OPERATORS = frozenset({"JoinedStr", "Add", "Mod", "Div"})
 _BUILDING_METHODS = frozenset({"join", "format"})
 _SQL_SINK_NAMES = SQL_SINK_METHODS | {q.rpartition(".")[2] for q in SQL_SINK_FUNCTIONS}
-_FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tuple[str, str]]) -> bool:
@@ -864,7 +863,7 @@ def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tu
         while todo:
             node = todo.pop()
             kind = type(node)
-            if kind in _FUNCTION_NODES:
+            if kind in _FUNCTIONS:
                 scopes.append((node.body, True))
                 todo.extend(node.decorator_list)
                 todo.extend(node.args.defaults)

@@ -26,7 +26,7 @@ import builtins
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
 from fastapi_lint.catalogs import asyncio as catalog
-from fastapi_lint.model.facts import _MATCH_CAPTURES, _mark_lost
+from fastapi_lint.model.facts import _FUNCTIONS, _MATCH_CAPTURES, _mark_lost
 from fastapi_lint.model.index import _import_bindings, ast_block_statements, ast_dotted
 
 
@@ -41,7 +41,6 @@ Kinds = Union[_Any, FrozenSet[str]]
 NOTHING: FrozenSet[str] = frozenset()
 
 _BUILTINS = frozenset(dir(builtins))
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 #: Values whose origin (`flow._Resolver.origin`) is None or starts with "await ".
 _NO_ORIGIN = (ast.Dict, ast.List, ast.Set, ast.Tuple, ast.DictComp, ast.ListComp, ast.SetComp, ast.GeneratorExp,
@@ -187,6 +186,8 @@ class ModuleReceivers:
         self.prefix = f"{module}." if module else ""
         self.imports: Dict[str, Optional[str]] = {}
         self.defs: Dict[str, int] = {}  # module-level def/class name -> how many
+        #: classes `flow.local_classes` knows: a method's `self` is an instance of one of them
+        self.top_classes: Set[int] = set()
         conflicting: Set[str] = set()  # imported twice, to different names
         for stmt in ast_block_statements(tree.body):
             kind = type(stmt)
@@ -197,6 +198,8 @@ class ModuleReceivers:
                     self.imports[name] = qual
             elif kind in _FUNCTIONS or kind is ast.ClassDef:
                 self.defs[stmt.name] = self.defs.get(stmt.name, 0) + 1
+                if kind is ast.ClassDef:
+                    self.top_classes.add(id(stmt))
         #: the module's own bindings other than imports (defs and classes are `unknown` there)
         self.names = _Bindings(n for n in _own_nodes(tree) if type(n) not in (ast.Import, ast.ImportFrom))
         self.names.other |= conflicting
@@ -204,8 +207,6 @@ class ModuleReceivers:
         # reference back would keep it in a cycle until a full garbage collection
         self._body = tree.body
         self._lost: Optional[List[Tuple[ast.Call, Optional[_Function]]]] = None
-        #: classes `flow.local_classes` knows: a method's `self` is an instance of one of them
-        self.top_classes = {id(s) for s in ast_block_statements(tree.body) if type(s) is ast.ClassDef}
 
     @classmethod
     def of(cls, tree: ast.Module, module: Optional[str], is_package: bool) -> "ModuleReceivers":
@@ -326,30 +327,39 @@ class ModuleReceivers:
             # `receiver_class`: an instance of the class if the module's; else the origin of
             # a parameter without annotation: nothing
             return frozenset({self.prefix + func.receiver[0]}) if func.receiver[2] else NOTHING
+        if name in func.star_params or name in func.params:
+            return self._parameter(name, func)
+        return self._bound(func.names, name, func)
+
+    def _parameter(self, name: str, func: _Function) -> Kinds:
+        """The classes `name_origin` may give a parameter: its annotation's, or (without one)
+        what a `Depends(...)` default may give; `*args`/`**kwargs`: ANY."""
         if name in func.star_params:
             return ANY
-        if name in func.params:
-            annotation, default = func.params[name]
-            if annotation is None:
-                return ANY if isinstance(default, ast.Call) else NOTHING  # Depends(...) may type it
-            return self._annotation(annotation, func)
-        return self._bound(func.names, name, func)
+        annotation, default = func.params[name]
+        if annotation is None:
+            return ANY if isinstance(default, ast.Call) else NOTHING  # Depends(...) may type it
+        return self._annotation(annotation, func)
+
+    def _annotated(self, names: "_Bindings", name: str, func: Optional[_Function]) -> Kinds:
+        """The classes of a name's annotations in a scope (they win over its values)."""
+        out: Set[str] = set()
+        for ann in names.annotations[name]:
+            found = self._annotation(ann, func)
+            if found is ANY:
+                return ANY
+            out |= found  # type: ignore[arg-type]
+        return frozenset(out)
 
     def _bound(self, names: "_Bindings", name: str, func: Optional[_Function]) -> Kinds:
         """What `values_origin` (and `_binding_values`) can make of a name bound in a scope."""
         if name in names.other:
             return ANY
         if name in names.annotations:  # a declared type wins over the assigned values
-            out: Set[str] = set()
-            for ann in names.annotations[name]:
-                found = self._annotation(ann, func)
-                if found is ANY:
-                    return ANY
-                out |= found  # type: ignore[arg-type]
-            return frozenset(out)
+            return self._annotated(names, name, func)
         if name in names.unknown:
             return NOTHING  # `values_origin` gives None for any unknown value
-        out = set()
+        out: Set[str] = set()
         for value in names.values.get(name, ()):
             if type(value) in _NO_ORIGIN or type(value) is ast.Subscript:  # "x[]" is no instance
                 continue
@@ -458,7 +468,6 @@ class ModuleReceivers:
             return NOTHING
         return ANY
 
-
     # ------------------------------------------------------------------ origins (FPI202)
     def origins(self, receiver: ast.expr, func: Optional[_Function], depth: int = 0) -> Kinds:
         """The origins (`flow._Resolver.origin`, "await " taken off as `framework_async`
@@ -487,13 +496,10 @@ class ModuleReceivers:
                 return ANY
             return frozenset({qual + (f".{rest}" if rest else "") + "()"})
         if kind is ast.Attribute:
-            head = receiver
-            while type(head) is ast.Attribute:
-                head = head.value
-            if type(head) is ast.Name:
-                scope = self._binder(head.id, func)
-                if scope is not None and scope.receiver and scope.receiver[1] == head.id \
-                        and type(receiver.value) is ast.Name:
+            head = _head(receiver)
+            if head is not None and type(receiver.value) is ast.Name:
+                scope = self._binder(head, func)
+                if scope is not None and scope.receiver and scope.receiver[1] == head:
                     return ANY  # `self.client`: what a method assigns it
             return NOTHING  # "<origin>.attr" or a qualified name: neither ends with "()"
         if kind is ast.Name:
@@ -518,36 +524,29 @@ class ModuleReceivers:
             return self._values_origins(self.names, name, None, depth)
         if scope is not func:
             return ANY
-        if name in func.star_params:
-            return ANY
-        if name in func.params:
-            annotation, default = func.params[name]
-            if annotation is None:
-                return ANY if isinstance(default, ast.Call) else NOTHING
-            found = self._annotation(annotation, func)
-            return found if found is ANY else frozenset(q + "()" for q in found)  # type: ignore[union-attr]
+        if name in func.star_params or name in func.params:
+            return _instances(self._parameter(name, func))
         return self._values_origins(func.names, name, func, depth)
 
     def _values_origins(self, names: _Bindings, name: str, func: Optional[_Function], depth: int) -> Kinds:
         if name in names.other:
             return ANY
         if name in names.annotations:
-            out: Set[str] = set()
-            for ann in names.annotations[name]:
-                found = self._annotation(ann, func)
-                if found is ANY:
-                    return ANY
-                out.update(q + "()" for q in found)  # type: ignore[union-attr]
-            return frozenset(out)
+            return _instances(self._annotated(names, name, func))
         if name in names.unknown:
             return NOTHING
-        out = set()
+        out: Set[str] = set()
         for value in names.values.get(name, ()):
             found = self.origins(value, func, depth + 1)
             if found is ANY:
                 return ANY
             out |= found  # type: ignore[arg-type]
         return frozenset(out)
+
+
+def _instances(classes: Kinds) -> Kinds:
+    """The origins of instances of `classes`: "httpx.AsyncClient" -> "httpx.AsyncClient()"."""
+    return classes if classes is ANY else frozenset(q + "()" for q in classes)  # type: ignore[union-attr]
 
 
 def _head(expr: ast.expr) -> Optional[str]:

@@ -84,8 +84,9 @@ class SqlBuiltFromStrings(Rule):
     @classmethod
     def wants(cls, facts, index):
         """A sink: a call spelled with a sink method's name (`x.execute(...)`) or resolving to a
-        sink function (`text`, `read_sql`); a string built from parts (taint `builds`); and a
-        string literal with an SQL word (`looks_like_sql` reads the literal text)."""
+        sink function (`text`, `read_sql`), given text that may be built from parts (taint
+        `builds`) out of literals that hold SQL words (`looks_like_sql` reads their text):
+        `FileFacts.sql_sink_built`."""
         return facts.sql_sink_built \
             and (not facts.calls.isdisjoint(cat.SQL_SINK_METHODS) or calls_any(facts, _SQL_SINK_FUNCTIONS))
 
