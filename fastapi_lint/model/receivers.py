@@ -46,6 +46,7 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _NO_ORIGIN = (ast.Dict, ast.List, ast.Set, ast.Tuple, ast.DictComp, ast.ListComp, ast.SetComp, ast.GeneratorExp,
               ast.Constant, ast.JoinedStr, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.IfExp, ast.Lambda, ast.Await)
 _WRAPPERS = frozenset({"Optional", "Annotated"})
+_TYPING_ANY = frozenset({"typing.Any"})
 _BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler) + tuple(
     getattr(ast, n) for n in ("TryStar", "Match", "match_case") if hasattr(ast, n))
 
@@ -68,9 +69,11 @@ _CHAINED_METHODS = _chained_methods()
 class _Function:
     """A def's own parameters and bindings (not nested scopes')."""
 
-    def __init__(self, node, method_of: Optional[Tuple[str, bool]], outer: Optional["_Function"]) -> None:
+    def __init__(self, node, method_of: Optional[Tuple[str, bool, ast.ClassDef]], outer: Optional["_Function"],
+                 module: Tuple[Optional[str], bool] = (None, False)) -> None:
         self.node = node
         self.outer = outer
+        self.module = module
         args = node.args
         positional = [*args.posonlyargs, *args.args]
         static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
@@ -82,13 +85,15 @@ class _Function:
         defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
         self.params = {a.arg: (a.annotation, defaults.get(a.arg)) for a in (*positional, *args.kwonlyargs)}
         self.star_params = {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        #: the class node of a method of a module-level class (`ModuleReceivers._self_attribute`)
+        self.top_class = method_of[2] if method_of and method_of[1] else None
         self._names: Optional[_Bindings] = None
 
     @property
     def names(self) -> "_Bindings":
         """Computed when a receiver asks: most defs hold no call these gates look at."""
         if self._names is None:
-            self._names = _Bindings(_own_nodes(self.node))
+            self._names = _Bindings(_own_nodes(self.node), self.module)
         return self._names
 
     def binds(self, name: str) -> bool:
@@ -100,14 +105,18 @@ class _Bindings:
     `_Resolver.values_origin` read them: plain assignments (`values`), annotations (they win),
     bindings the flow model marks unknown (a `for` target, a name unpacked from a tuple, `+=`,
     a def or class, an `except` name: the origin is then None), and `other` ways it follows
-    otherwise or that this reading does not sort (`with`, walrus, imports, `global`...)."""
+    otherwise or that this reading does not sort (`with`, walrus, imports, `global`...).
+    With the `module` (name, is_package) the statements are in, `imported` holds the names
+    the scope binds by imports alone, all to one module or name, as `imports.scope_bindings`
+    resolves them (`from m import f` in a def: "f" -> "m.f")."""
 
-    def __init__(self, nodes: Iterator[ast.AST]) -> None:
+    def __init__(self, nodes: Iterator[ast.AST], module: Optional[Tuple[Optional[str], bool]] = None) -> None:
         self.values: Dict[str, List[ast.expr]] = {}
         self.annotations: Dict[str, List[ast.expr]] = {}
         self.unknown: Set[str] = set()
         self.other: Set[str] = set()
         stores: Set[str] = set()
+        imports: Dict[str, Optional[str]] = {}
         for node in nodes:
             kind = type(node)
             if kind is ast.Name:
@@ -142,7 +151,11 @@ class _Bindings:
             elif kind is ast.NamedExpr:
                 self.other.add(node.target.id)
             elif kind is ast.Import or kind is ast.ImportFrom:
-                self.other.update((a.asname or a.name).partition(".")[0] for a in node.names)
+                if module is not None:
+                    for name, qual in _import_bindings(node, *module):
+                        imports[name] = qual if imports.get(name, qual) == qual else None
+                else:
+                    self.other.update((a.asname or a.name).partition(".")[0] for a in node.names)
             elif kind is ast.Global or kind is ast.Nonlocal:
                 self.other.update(node.names)
             elif kind in _MATCH_CAPTURES:
@@ -151,6 +164,11 @@ class _Bindings:
                     self.other.add(captured)
         # what a comprehension or a nested target binds, and anything not sorted above
         self.other |= stores - self.values.keys() - self.annotations.keys() - self.unknown
+        otherwise = self.other | self.values.keys() | self.annotations.keys() | self.unknown
+        self.imported: Dict[str, str] = {
+            n: q for n, q in imports.items() if q is not None and n not in otherwise}
+        self.import_names = set(imports)
+        self.other.update(imports)
 
     def binds(self, name: str) -> bool:
         return name in self.values or name in self.annotations or name in self.unknown or name in self.other
@@ -184,6 +202,7 @@ class ModuleReceivers:
 
     def __init__(self, tree: ast.Module, module: Optional[str], is_package: bool) -> None:
         self.prefix = f"{module}." if module else ""
+        self.module = (module, is_package)
         self.imports: Dict[str, Optional[str]] = {}
         self.defs: Dict[str, int] = {}  # module-level def/class name -> how many
         #: classes `flow.local_classes` knows: a method's `self` is an instance of one of them
@@ -207,6 +226,9 @@ class ModuleReceivers:
         # reference back would keep it in a cycle until a full garbage collection
         self._body = tree.body
         self._lost: Optional[List[Tuple[ast.Call, Optional[_Function]]]] = None
+        self._attributes: Dict[int, Dict[str, Tuple[list, list]]] = {}  # id(class) -> `_class_attributes`
+        self._methods: Dict[int, _Function] = {}
+        self._reading: Set[Tuple[int, str]] = set()  # (id(class), attribute) being read
 
     @classmethod
     def of(cls, tree: ast.Module, module: Optional[str], is_package: bool) -> "ModuleReceivers":
@@ -239,7 +261,7 @@ class ModuleReceivers:
             kind = type(node)
             lost: Set[int] = set()
             if kind in _FUNCTIONS:
-                inner = _Function(node, class_name, func)
+                inner = _Function(node, class_name, func, self.module)
                 for stmt in node.body:
                     todo.append((stmt, inner, in_async or kind is ast.AsyncFunctionDef, None))
                 for part in (*node.decorator_list, *node.args.defaults,
@@ -247,7 +269,7 @@ class ModuleReceivers:
                     todo.append((part, func, in_async, None))
                 continue
             if kind is ast.ClassDef:
-                method_of = (node.name, id(node) in self.top_classes)
+                method_of = (node.name, id(node) in self.top_classes, node)
                 for stmt in node.body:
                     todo.append((stmt, func, in_async, method_of))
                 for part in (*node.decorator_list, *node.bases):
@@ -292,7 +314,13 @@ class ModuleReceivers:
             scope = self._binder(head.id, func)
             if scope is not None:
                 # an attribute of a local: "Repo().db" never ends with "()"; `self.repo` may
-                return ANY if scope.receiver and scope.receiver[1] == head.id else NOTHING
+                if head.id in scope.names.import_names:
+                    return self._imported_in(scope, ast_dotted(receiver))
+                if not (scope.receiver and scope.receiver[1] == head.id):
+                    return NOTHING
+                if scope is func and receiver.value is head and func.top_class is not None:
+                    return self._self_attribute_kinds(func.top_class, receiver.attr, func)
+                return ANY
             return self._global(ast_dotted(receiver))
         if kind is ast.Call:
             return self._called(receiver.func, func)
@@ -300,15 +328,104 @@ class ModuleReceivers:
             return NOTHING
         return ANY
 
+    def _self_attribute_kinds(self, cls: ast.ClassDef, attr: str, func: _Function) -> Kinds:
+        """What `receiver_class` may find for `self.attr` in a method of a module-level class:
+        `flow.self_attributes` read as `_Resolver.values_origin` reads them. The annotations of
+        `attr` (in the class body or on `self.attr` in a method) win, read where the call is;
+        else each value assigned to it in the class body (read where the call is) or to
+        `self.attr` in a method (read in that method). An attribute the class assigns nowhere
+        has no origin: nothing."""
+        key = (id(cls), attr)
+        if key in self._reading:
+            return ANY  # `self.a = self.b` and back: `values_origin` stops; so does this reading
+        annotations, values = self._class_attributes(cls).get(attr, ((), ()))
+        self._reading.add(key)
+        try:
+            out: Set[str] = set()
+            for found in ([self._annotation(a, func) for a in annotations] if annotations else
+                          (self.kinds(v, func if m is None else self._method(m, cls)) for v, m in values)):
+                if found is ANY:
+                    return ANY
+                out |= found  # type: ignore[arg-type]
+            return frozenset(out)
+        finally:
+            self._reading.discard(key)
+
+    def _class_attributes(self, cls: ast.ClassDef) -> Dict[str, Tuple[list, list]]:
+        """attr -> (annotations, [(value, the method assigning it or None)]), as
+        `flow.self_attributes` collects them: the class body's `attr: T` and `attr = v`,
+        and `self.attr = v` / `self.attr: T = v` in its methods' own statements."""
+        found = self._attributes.get(id(cls))
+        if found is not None:
+            return found
+        out: Dict[str, Tuple[list, list]] = {}
+
+        def add(name: str, annotation=None, value=None, method=None) -> None:
+            anns, values = out.setdefault(name, ([], []))
+            if annotation is not None:
+                anns.append(annotation)
+            if value is not None:
+                values.append((value, method))
+
+        for stmt in ast_block_statements(cls.body):
+            kind = type(stmt)
+            if kind is ast.AnnAssign:
+                if type(stmt.target) is ast.Name:
+                    add(stmt.target.id, annotation=stmt.annotation)
+            elif kind is ast.Assign:
+                for t in stmt.targets:
+                    if type(t) is ast.Name:
+                        add(t.id, value=stmt.value)
+            elif kind in _FUNCTIONS:
+                first = _first_parameter(stmt)
+                if first is None:
+                    continue
+                for inner in ast_block_statements(stmt.body):
+                    if type(inner) is ast.Assign:
+                        targets = [(t, None, inner.value) for t in inner.targets]
+                    elif type(inner) is ast.AnnAssign:
+                        targets = [(inner.target, inner.annotation, inner.value)]
+                    else:
+                        continue
+                    for target, annotation, value in targets:
+                        if type(target) is ast.Attribute and type(target.value) is ast.Name \
+                                and target.value.id == first:
+                            add(target.attr, annotation, value, stmt)
+        self._attributes[id(cls)] = out
+        return out
+
+    def _method(self, method, cls: ast.ClassDef) -> _Function:
+        """The `_Function` of a method of a module-level class."""
+        found = self._methods.get(id(method))
+        if found is None:
+            found = self._methods[id(method)] = _Function(method, (cls.name, True, cls), None, self.module)
+        return found
+
     def function_kinds(self, name: str, func: Optional[_Function]) -> Kinds:
         """What `project_qualname` may make of a call by a bare name: a name the module binds
         by an import or a def, resolved; one a def binds otherwise (a parameter, a local) is
-        nothing (the lint resolves only imports and the module's own defs); an import in a
-        def, `global`: ANY."""
+        nothing (the lint resolves only imports and the module's own defs); a name the def
+        binds by imports alone, resolved as well; one it binds by an import and otherwise,
+        `global`: ANY."""
         scope = self._binder(name, func)
         if scope is None:
             return self._global(name)
+        if name in scope.names.import_names:
+            return self._imported_in(scope, name)
         return ANY if name in scope.names.other else NOTHING
+
+    @staticmethod
+    def _imported_in(scope: _Function, dotted: Optional[str]) -> Kinds:
+        """What `ctx.qualname` makes of a dotted name whose head a def binds by an import
+        (`from m import f` in the def: "f.x" -> "m.f.x"): ANY when the def binds it otherwise
+        too (`scope_bindings` then knows no target)."""
+        if not dotted:
+            return ANY
+        head, _, rest = dotted.partition(".")
+        qual = scope.names.imported.get(head)
+        if qual is None or head in scope.params or head in scope.star_params:
+            return ANY
+        return frozenset({qual + (f".{rest}" if rest else "")})
 
     def _binder(self, name: str, func: Optional[_Function]) -> Optional[_Function]:
         while func is not None:
@@ -337,9 +454,17 @@ class ModuleReceivers:
         if name in func.star_params:
             return ANY
         annotation, default = func.params[name]
-        if annotation is None:
-            return ANY if isinstance(default, ast.Call) else NOTHING  # Depends(...) may type it
+        if annotation is None or self._is_any(annotation, func):
+            # `name_origin` reads the default then: Depends(...) may type it
+            return ANY if isinstance(default, ast.Call) else NOTHING
         return self._annotation(annotation, func)
+
+    def _is_any(self, annotation: ast.expr, func: _Function) -> bool:
+        """`typing.Any` (or `object`) by the module's imports: `name_origin` passes over it."""
+        dotted = ast_dotted(annotation)
+        if dotted is None or self._binder(dotted.partition(".")[0], func) is not None:
+            return False
+        return dotted == "object" or self._global(dotted) == _TYPING_ANY
 
     def _annotated(self, names: "_Bindings", name: str, func: Optional[_Function]) -> Kinds:
         """The classes of a name's annotations in a scope (they win over its values)."""
@@ -353,6 +478,8 @@ class ModuleReceivers:
 
     def _bound(self, names: "_Bindings", name: str, func: Optional[_Function]) -> Kinds:
         """What `values_origin` (and `_binding_values`) can make of a name bound in a scope."""
+        if name in names.imported and func is not None and func.names is names:
+            return self._imported_in(func, name)  # `from m import Repo` in the def: a class
         if name in names.other:
             return ANY
         if name in names.annotations:  # a declared type wins over the assigned values
@@ -381,7 +508,10 @@ class ModuleReceivers:
         dotted = ast_dotted(callee)
         if dotted is None:
             return ANY
-        if self._binder(dotted.partition(".")[0], func) is not None:
+        scope = self._binder(dotted.partition(".")[0], func)
+        if scope is not None:
+            if dotted.partition(".")[0] in scope.names.import_names:
+                return self._imported_in(scope, dotted)
             # `factory()`: what the local holds. `a.b()`: "<origin of a>.b()" (or None), no
             # class's name, except `self.factory()`, which a method may assign a class
             return ANY if "." not in dotted or self._self_attribute(callee, func) else NOTHING
@@ -542,6 +672,14 @@ class ModuleReceivers:
                 return ANY
             out |= found  # type: ignore[arg-type]
         return frozenset(out)
+
+
+def _first_parameter(func) -> Optional[str]:
+    """`flow._first_param`: a method's first parameter, None for a `@staticmethod`."""
+    if any(type(d) is ast.Name and d.id == "staticmethod" for d in func.decorator_list):
+        return None
+    first = [*func.args.posonlyargs, *func.args.args][:1]
+    return first[0].arg if first else None
 
 
 def _instances(classes: Kinds) -> Kinds:
