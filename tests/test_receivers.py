@@ -45,12 +45,13 @@ class Local:
                 this.get()  # inner parameter
 
 
-async def f(a, b: Repo, c: "Optional[Repo]", d=Depends(x), *args, e: dict = None, g: Repo | None = None):
+async def f(a, b: Repo, c: "Optional[Repo]", d=Depends(x), *args, e: dict = None, g: Repo | None = None, **opts: Repo):
     a.get()  # bare parameter
     b.get()  # annotated parameter
     c.get()  # string annotation
     d.get()  # dependency
     args.get()  # star parameter
+    opts.get()  # annotated star parameter
     e.get()  # builtin annotation
     g.get()  # union with None
     h = {}
@@ -97,6 +98,8 @@ async def f(a, b: Repo, c: "Optional[Repo]", d=Depends(x), *args, e: dict = None
 
     def closure():
         b.get()  # closure variable
+        h.get()  # closure variable holding a literal
+        i.get()  # closure variable holding a constructor call
 
 
 def anything(x: Any, y: Any = Depends(get_repo), z: object = None):
@@ -119,7 +122,10 @@ EXPECTED = {
     "annotated parameter": {"pkg.repo.Repo"},
     "string annotation": {"typing.Optional", "pkg.repo.Repo"},
     "dependency": ANY,
-    "star parameter": ANY,
+    "star parameter": set(),
+    "annotated star parameter": {"pkg.repo.Repo"},
+    "closure variable holding a literal": set(),
+    "closure variable holding a constructor call": {"pkg.repo.Repo"},
     "builtin annotation": set(),
     "union with None": {"pkg.repo.Repo"},
     "literal": set(),
@@ -145,7 +151,7 @@ EXPECTED = {
     "a self attribute held": ANY,
     "made by a parameter's method": set(),
     "a parameter's attribute held": set(),
-    "closure variable": ANY,
+    "closure variable": {"pkg.repo.Repo"},
     "parameter annotated Any": set(),
     "parameter annotated Any with a dependency": ANY,
     "parameter annotated object": set(),

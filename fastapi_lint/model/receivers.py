@@ -84,7 +84,8 @@ class _Function:
         defaults = dict(zip([a.arg for a in positional][len(positional) - len(args.defaults):], args.defaults))
         defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
         self.params = {a.arg: (a.annotation, defaults.get(a.arg)) for a in (*positional, *args.kwonlyargs)}
-        self.star_params = {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        #: `*args` and `**kwargs`: name -> annotation
+        self.star_params = {a.arg: a.annotation for a in (args.vararg, args.kwarg) if a is not None}
         #: the class node of a method of a module-level class (`ModuleReceivers._self_attribute`)
         self.top_class = method_of[2] if method_of and method_of[1] else None
         self._names: Optional[_Bindings] = None
@@ -438,26 +439,28 @@ class ModuleReceivers:
         scope = self._binder(name, func)
         if scope is None:
             return self._global(name)
-        if scope is not func:
-            return ANY  # a closure's variable
-        if func.receiver and func.receiver[1] == name:
+        if scope is func and func.receiver and func.receiver[1] == name:
             # `receiver_class`: an instance of the class if the module's; else the origin of
             # a parameter without annotation: nothing
             return frozenset({self.prefix + func.receiver[0]}) if func.receiver[2] else NOTHING
-        if name in func.star_params or name in func.params:
-            return self._parameter(name, func)
-        return self._bound(func.names, name, func)
+        # a closure's variable too: `name_origin` reads the def that binds it, where the call is
+        if name in scope.star_params or name in scope.params:
+            return self._parameter(name, scope, func)
+        if name in scope.names.import_names:
+            return self._imported_in(scope, name)
+        return self._bound(scope.names, name, func)
 
-    def _parameter(self, name: str, func: _Function) -> Kinds:
-        """The classes `name_origin` may give a parameter: its annotation's, or (without one)
-        what a `Depends(...)` default may give; `*args`/`**kwargs`: ANY."""
-        if name in func.star_params:
-            return ANY
-        annotation, default = func.params[name]
-        if annotation is None or self._is_any(annotation, func):
+    def _parameter(self, name: str, func: _Function, at: Optional[_Function] = None) -> Kinds:
+        """The classes `name_origin` may give a parameter of `func`: its annotation's (read in
+        `at`, the def the call is in: a closure's), or (without one, or `Any`) what a
+        `Depends(...)` default may give. `*args`/`**kwargs` the same way: `name_origin` reads
+        their annotation as the parameter's type."""
+        at = at or func
+        annotation, default = (func.star_params[name], None) if name in func.star_params else func.params[name]
+        if annotation is None or self._is_any(annotation, at):
             # `name_origin` reads the default then: Depends(...) may type it
             return ANY if isinstance(default, ast.Call) else NOTHING
-        return self._annotation(annotation, func)
+        return self._annotation(annotation, at)
 
     def _is_any(self, annotation: ast.expr, func: _Function) -> bool:
         """`typing.Any` (or `object`) by the module's imports: `name_origin` passes over it."""
@@ -478,8 +481,6 @@ class ModuleReceivers:
 
     def _bound(self, names: "_Bindings", name: str, func: Optional[_Function]) -> Kinds:
         """What `values_origin` (and `_binding_values`) can make of a name bound in a scope."""
-        if name in names.imported and func is not None and func.names is names:
-            return self._imported_in(func, name)  # `from m import Repo` in the def: a class
         if name in names.other:
             return ANY
         if name in names.annotations:  # a declared type wins over the assigned values
