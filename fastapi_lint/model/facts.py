@@ -272,6 +272,14 @@ _LEAF_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "conversio
 _CHILD_FIELDS: Dict[type, tuple] = {}
 
 
+def node_fields(kind: type) -> tuple:
+    """The fields of a node class that may hold nodes (not contexts, operators, flags)."""
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+    return fields
+
+
 #: Above this many route registrations in a file, `routes_may_collide` holds without comparing
 #: every pair.
 _MAX_ROUTE_PAIRS = 400
@@ -471,6 +479,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     methods: Dict[int, str] = {}  # id(def directly in a class body) -> the class's name
     strings: List[str] = []
     awaited = set()
+    own_bodies: Dict[int, OwnBody] = bodies if bodies is not None else {}
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
     child_fields = _CHILD_FIELDS
@@ -660,8 +669,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     receiver = first[0].arg if first else None
                 body = OwnBody(owner, receiver)
                 own_args[id(body)] = node.args
-                if bodies is not None:
-                    bodies[id(node)] = body
+                own_bodies[id(node)] = body
                 for stmt in node.body:
                     push((stmt, inner, body))
             else:
@@ -781,10 +789,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 captured = getattr(node, attr, None)
                 if captured:
                     names.add(captured)
-        fields_of = child_fields.get(kind)
-        if fields_of is None:
-            fields_of = child_fields[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
-        for field in fields_of:
+        for field in child_fields.get(kind) or node_fields(kind):
             value = getattr(node, field, None)
             if type(value) is list:
                 for item in value:
@@ -826,7 +831,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      frozenset(status_codes), event_keywords, frozenset(untimed_calls), timeout_maybe_none,
                      frozenset(call_arg_callers), frozenset(name_args),
                      sql_words and not (operators.isdisjoint(_BUILDING_OPERATORS) and calls.isdisjoint(_BUILDING_METHODS))
-                     and _sql_sink_built(tree, calls, imported))
+                     and _sql_sink_built(tree, calls, imported, own_bodies))
 
 
 #: How taint (model/taint.py) builds a string: an f-string with a field, `+`, `%`, `/` (and
@@ -836,7 +841,12 @@ _BUILDING_METHODS = frozenset({"join", "format"})
 _SQL_SINK_NAMES = SQL_SINK_METHODS | {q.rpartition(".")[2] for q in SQL_SINK_FUNCTIONS}
 
 
-def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tuple[str, str]]) -> bool:
+def _spelled(func: ast.expr) -> Optional[str]:
+    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+
+
+def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tuple[str, str]],
+                    bodies: Dict[int, OwnBody]) -> bool:
     """Whether a call spelled as an SQL sink (`x.execute(...)`, `text(...)`, or a name an
     import binds to a sink function: `from sqlalchemy import text as t`) is given SQL text
     (its first positional argument, else its first keyword of `SQL_KEYWORDS`, as FPI301 reads
@@ -848,7 +858,9 @@ def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tu
     constants). Like SQL: the string literals met on the way, and in what module-level
     assignments give the names the function does not bind (`outer_name`'s text), hold the
     words `sql_words_possible` asks for. Class bodies and lambdas are read with the function
-    around them; nested functions are scopes of their own."""
+    around them; nested functions are scopes of their own. A function whose own body
+    (`bodies`, from the walk of `file_facts`) holds no def, class or lambda and no call spelled
+    as a sink has nothing to give: it is not read."""
     sinks = _SQL_SINK_NAMES | {n for n, bound in imported if bound.rpartition(".")[2] in _SQL_SINK_NAMES}
     if calls.isdisjoint(sinks):
         return False
@@ -864,7 +876,9 @@ def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tu
             node = todo.pop()
             kind = type(node)
             if kind in _FUNCTIONS:
-                scopes.append((node.body, True))
+                own = bodies.get(id(node))
+                if own is None or own.nested or any(_spelled(c.func) in sinks for c in own.calls):
+                    scopes.append((node.body, True))
                 todo.extend(node.decorator_list)
                 todo.extend(node.args.defaults)
                 todo.extend(d for d in node.args.kw_defaults if d is not None)
@@ -887,9 +901,7 @@ def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tu
                 if type(node.target) is ast.Name:
                     values.setdefault(node.target.id, []).append(node.iter)
             elif kind is ast.Call:
-                func = node.func
-                name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
-                if name in sinks:
+                if _spelled(node.func) in sinks:
                     arg = next((a for a in node.args if type(a) is not ast.Starred), None)
                     if arg is None:
                         given = {k.arg: k.value for k in node.keywords if k.arg}
@@ -952,16 +964,20 @@ _STORE_TARGETS = (ast.Name, ast.Tuple, ast.List)
 _DISPLAYS = (ast.List, ast.Tuple, ast.Set)
 
 
-def _mark_lost(expr: ast.expr, lost: set) -> None:
-    """Add to `lost` the ids of the calls whose value `expr` is, as `coroutines.misuse` climbs
-    from a call to the statement that loses it: through the branches (not the test) of
-    `a if c else b` and the items (not starred) of list, tuple and set displays."""
+def _mark_lost(expr: ast.expr, lost: Optional[set], nodes: Optional[list] = None) -> None:
+    """Add to `lost` the ids of the calls whose value `expr` is (or, given `nodes`, the calls
+    to it), as `coroutines.misuse` climbs from a call to the statement that loses it: through
+    the branches (not the test) of `a if c else b` and the items (not starred) of list, tuple
+    and set displays."""
     todo = [expr]
     while todo:
         e = todo.pop()
         kind = type(e)
         if kind is ast.Call:
-            lost.add(id(e))
+            if nodes is None:
+                lost.add(id(e))  # type: ignore[union-attr]
+            else:
+                nodes.append(e)
         elif kind is ast.IfExp:
             todo.append(e.body)
             todo.append(e.orelse)

@@ -343,6 +343,11 @@ class ProjectCallees:
     def index(self):
         return self._index()
 
+    def function_spellings(self) -> FrozenSet[str]:
+        """The names a call by qualified name must spell to reach a target function (`met`'s
+        `spelled`), re-exports included."""
+        return self._memo(("spellings", ""), lambda: frozenset(self._functions) | frozenset(self._loose))
+
     @property
     def ambiguous_classes(self) -> FrozenSet[str]:
         """Names of classes whose own file may see other methods than the merged index holds

@@ -26,7 +26,7 @@ import builtins
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
 from fastapi_lint.catalogs import asyncio as catalog
-from fastapi_lint.model.facts import _FUNCTIONS, _MATCH_CAPTURES, _mark_lost
+from fastapi_lint.model.facts import _CHILD_FIELDS, _FUNCTIONS, _MATCH_CAPTURES, _mark_lost, node_fields
 from fastapi_lint.model.index import _import_bindings, ast_block_statements, ast_dotted
 
 
@@ -47,6 +47,8 @@ _NO_ORIGIN = (ast.Dict, ast.List, ast.Set, ast.Tuple, ast.DictComp, ast.ListComp
               ast.Constant, ast.JoinedStr, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.IfExp, ast.Lambda, ast.Await)
 _WRAPPERS = frozenset({"Optional", "Annotated"})
 _TYPING_ANY = frozenset({"typing.Any"})
+#: Nodes the walk of `_lost_calls` need not enter.
+_NO_CHILDREN = frozenset({ast.Name, ast.Constant})
 _BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler) + tuple(
     getattr(ast, n) for n in ("TryStar", "Match", "match_case") if hasattr(ast, n))
 
@@ -227,6 +229,7 @@ class ModuleReceivers:
         # reference back would keep it in a cycle until a full garbage collection
         self._body = tree.body
         self._lost: Optional[List[Tuple[ast.Call, Optional[_Function]]]] = None
+        self._aliases: Set[str] = set()  # `as` names of the module's imports, in any scope
         self._attributes: Dict[int, Dict[str, Tuple[list, list]]] = {}  # id(class) -> `_class_attributes`
         self._methods: Dict[int, _Function] = {}
         self._reading: Set[Tuple[int, str]] = set()  # (id(class), attribute) being read
@@ -246,6 +249,11 @@ class ModuleReceivers:
             self._lost = list(self._lost_calls())
         return self._lost
 
+    def import_aliases(self) -> Set[str]:
+        """The names imports bind with `as`, at any depth (read by the walk of `lost_calls`)."""
+        self.lost_calls()
+        return self._aliases
+
     def lost_method_calls(self) -> Iterator[Tuple[ast.Call, Optional[_Function]]]:
         """The lost calls on an attribute (`x.m(...)`)."""
         return ((call, func) for call, func in self.lost_calls() if type(call.func) is ast.Attribute)
@@ -257,48 +265,60 @@ class ModuleReceivers:
         `if`/`while` test, a `not` operand."""
         todo: List[Tuple[ast.AST, Optional[_Function], bool, Optional[Tuple[str, bool]]]] = [
             (stmt, None, False, None) for stmt in reversed(self._body)]
+        pop, push = todo.pop, todo.append
+        child_fields = _CHILD_FIELDS
+        AST = ast.AST
         while todo:
-            node, func, in_async, class_name = todo.pop()
+            node, func, in_async, class_name = pop()
             kind = type(node)
-            lost: Set[int] = set()
             if kind in _FUNCTIONS:
                 inner = _Function(node, class_name, func, self.module)
                 for stmt in node.body:
-                    todo.append((stmt, inner, in_async or kind is ast.AsyncFunctionDef, None))
+                    push((stmt, inner, in_async or kind is ast.AsyncFunctionDef, None))
                 for part in (*node.decorator_list, *node.args.defaults,
                              *(d for d in node.args.kw_defaults if d is not None)):
-                    todo.append((part, func, in_async, None))
+                    push((part, func, in_async, None))
                 continue
             if kind is ast.ClassDef:
                 method_of = (node.name, id(node) in self.top_classes, node)
                 for stmt in node.body:
-                    todo.append((stmt, func, in_async, method_of))
+                    push((stmt, func, in_async, method_of))
                 for part in (*node.decorator_list, *node.bases):
-                    todo.append((part, func, in_async, None))
+                    push((part, func, in_async, None))
                 continue
+            value = None
             if kind is ast.Expr:
                 if type(node.value) is not ast.Constant:
-                    _mark_lost(node.value, lost)
+                    value = node.value
             elif kind is ast.Return:
-                if in_async and node.value is not None:
-                    _mark_lost(node.value, lost)
+                if in_async:
+                    value = node.value
             elif kind is ast.Assign or kind is ast.AnnAssign:
                 target = node.targets[0] if kind is ast.Assign and len(node.targets) == 1 else \
                     node.target if kind is ast.AnnAssign else None
-                if type(target) in (ast.Name, ast.Tuple, ast.List) and node.value is not None and func is not None:
-                    _mark_lost(node.value, lost)
+                if type(target) in (ast.Name, ast.Tuple, ast.List) and func is not None:
+                    value = node.value
             elif kind is ast.If or kind is ast.While:
-                _mark_lost(node.test, lost)
-            elif kind is ast.UnaryOp and type(node.op) is ast.Not:
-                _mark_lost(node.operand, lost)
-            if lost:
-                for call in _calls_in(node, lost):
+                value = node.test
+            elif kind is ast.UnaryOp:
+                if type(node.op) is ast.Not:
+                    value = node.operand
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                self._aliases.update(a.asname for a in node.names if a.asname)
+                continue
+            if value is not None:
+                lost: List[ast.Call] = []
+                _mark_lost(value, None, lost)
+                for call in lost:
                     if type(call.func) is ast.Attribute or type(call.func) is ast.Name:
                         yield call, func
             # a def in a block of a class body is still its method (`enclosing_class`)
             inherited = class_name if kind in _BLOCKS else None
-            for child in ast.iter_child_nodes(node):
-                todo.append((child, func, in_async, inherited))
+            for field in child_fields.get(kind) or node_fields(kind):
+                child = getattr(node, field, None)
+                for item in child if type(child) is list else (child,):
+                    if isinstance(item, AST) and type(item) not in _NO_CHILDREN:
+                        push((item, func, in_async, inherited))
 
     # ------------------------------------------------------------------ receivers
     def kinds(self, receiver: ast.expr, func: Optional[_Function]) -> Kinds:
@@ -693,12 +713,3 @@ def _head(expr: ast.expr) -> Optional[str]:
     while type(expr) is ast.Attribute:
         expr = expr.value
     return expr.id if type(expr) is ast.Name else None
-
-
-def _calls_in(node: ast.AST, ids: Set[int]) -> Iterator[ast.Call]:
-    todo = [node]
-    while todo:
-        n = todo.pop()
-        if type(n) is ast.Call and id(n) in ids:
-            yield n
-        todo.extend(ast.iter_child_nodes(n))

@@ -300,9 +300,15 @@ def may_call_project_coroutine_in(tree, facts, index: ProjectIndex, module) -> b
         return True
     names = index.coroutine_names()
     receivers = ModuleReceivers.of(tree, name, is_package)
-    for call, func in receivers.lost_calls():
+    calls = receivers.lost_calls()
+    # a bare name reaches a coroutine only if it spells one (or a re-export of one), is a def
+    # of the module, or an import's `as` name: resolving the others would read their defs' bindings
+    spelled = reach.function_spellings() | project_coroutine_names(facts, index) | receivers.import_aliases()
+    for call, func in calls:
         callee = call.func
         if type(callee) is ast.Name:
+            if callee.id not in spelled:
+                continue
             kinds = receivers.function_kinds(callee.id, func)
             if kinds is ANY or any(_is_coroutine(index.function(q)) for q in kinds):
                 return True
