@@ -503,6 +503,50 @@ def find(cur, name):
 def find(cur, base, condition):
     cur.fetchall(" WHERE ".join([base, condition]))  # error: FPI301
 ''',
+    # FPI303: each way a `/` or a path method reaches the gate
+    "FPI303_divide_in_route": '''
+from fastapi import FastAPI
+from app.settings import upload_path
+app = FastAPI()
+
+
+@app.get("/files")
+def read(name: str):
+    dest = upload_path / name  # error: FPI303
+    return dest
+''',
+    "FPI303_divide_on_filename": '''
+from fastapi import UploadFile
+from app.settings import upload_path
+
+
+async def store(file: UploadFile):
+    dest = upload_path / file.filename  # error: FPI303
+    return dest
+''',
+    "FPI303_divide_in_added_route": '''
+from fastapi import APIRouter
+from app.settings import upload_path
+router = APIRouter()
+
+
+def download(name: str):
+    dest = upload_path / name  # error: FPI303
+    return dest
+
+
+router.add_api_route("/files", download)
+''',
+    "FPI303_pathlib_method": '''
+from pathlib import Path
+from fastapi import FastAPI
+app = FastAPI()
+
+
+@app.get("/read")
+def read(target: Path):
+    return target.open().read()  # error: FPI303
+''',
     # FPI301: sinks in what a function holds (its own body with no sink call is not read)
     "FPI301_in_lambda": '''
 def deferred(cur, name):
@@ -726,6 +770,20 @@ def test_each_way_to_a_finding_passes_the_gate(name):
 
 LOOK_ALIKES = {
     # spelled like what the rules look for, but nothing of it can be reported: the gate says no
+    # FPI303: a route with client input, a `str.replace`, a division in a def that reads none
+    "FPI303_replace_and_division": '''
+from fastapi import FastAPI, Request
+app = FastAPI()
+
+
+@app.get("/items")
+def items(name: str, request: Request):
+    return {"label": name.replace("_", " "), "share": ratio(3, 4)}
+
+
+def ratio(part, total):
+    return sum([part, 1]) / total
+''',
     "FPI402": '''
 import fastapi
 from myapp.db import SessionLocal, connect

@@ -109,6 +109,9 @@ UPLOAD_FILE_ORIGINS = ("fastapi.UploadFile()", "fastapi.datastructures.UploadFil
                        "starlette.datastructures.UploadFile()")
 REQUEST_ORIGINS = ("fastapi.Request()", "starlette.requests.Request()", "fastapi.requests.Request()")
 REQUEST_INPUT_ATTRIBUTES = frozenset({"query_params", "path_params", "headers", "cookies"})
+#: FPI303's facts: attributes through which client input reaches a function that is no route
+#: (`UploadFile.filename`, a Request's inputs).
+USER_INPUT_ATTRIBUTES = REQUEST_INPUT_ATTRIBUTES | {"filename"}
 
 #: FPI303: calls that touch the filesystem at the path given as their first argument (or any argument).
 FILE_SINKS = frozenset({
@@ -128,6 +131,12 @@ PATH_IO_METHODS = frozenset({
     "open", "read_text", "read_bytes", "write_text", "write_bytes", "unlink", "rmdir", "mkdir", "touch",
     "rename", "replace", "iterdir", "glob", "rglob",
 })
+#: Of those, the ones FPI303 takes for path I/O on any receiver; the others only on one whose
+#: origin is a pathlib or anyio path (`str.replace` is not one).
+PATH_IO_BY_NAME = frozenset({"write_bytes", "write_text", "read_text", "read_bytes", "unlink"})
+#: What such an origin starts from: a file that can name none of them has none.
+PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath",
+                          "pathlib.PurePosixPath", "pathlib.PureWindowsPath", "anyio.Path"})
 
 CORS_MIDDLEWARE = frozenset({"fastapi.middleware.cors.CORSMiddleware", "starlette.middleware.cors.CORSMiddleware"})
 TRUSTED_HOST_MIDDLEWARE = frozenset({"fastapi.middleware.trustedhost.TrustedHostMiddleware",

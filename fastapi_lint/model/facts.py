@@ -23,7 +23,8 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import AbstractSet, Dict, FrozenSet, List, Optional, Tuple
 
-from fastapi_lint.catalogs.security import SQL_KEYWORDS, SQL_SINK_FUNCTIONS, SQL_SINK_METHODS, sql_words_possible
+from fastapi_lint.catalogs.security import (SQL_KEYWORDS, SQL_SINK_FUNCTIONS, SQL_SINK_METHODS, USER_INPUT_ATTRIBUTES,
+                                            sql_words_possible)
 from fastapi_lint.catalogs.fastapi import (ADD_ROUTE_METHODS, DEPENDS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
                                            path_parameters, stray_brace)
 from fastapi_lint.model.names import resolve_relative_name
@@ -199,6 +200,11 @@ class FileFacts:
     #: `sql_words`, and a call whose callee is spelled as an SQL sink's (`x.execute`, `text`)
     #: is given SQL text that may be built from parts: see `_sql_sink_built`.
     sql_sink_built: bool
+    #: A `/` (not on a number literal) in a def that FPI303's taint may read client input in:
+    #: one with a route decorator, one an `add_api_route`-style call names, or one whose own
+    #: body reads `.filename` or a Request's `.query_params`/`.path_params`/`.headers`/
+    #: `.cookies`; or in a lambda or a class body inside a def (not followed).
+    user_divide: bool
 
     @functools.cached_property
     def reference_modules(self) -> FrozenSet[str]:
@@ -400,12 +406,18 @@ class OwnBody:
     """What a function's own body holds (not nested functions, lambdas or classes, nor its
     decorators, defaults and annotations): read by the project index in the same walk."""
 
-    __slots__ = ("calls", "yields", "nested", "owner", "receiver")
+    __slots__ = ("calls", "yields", "nested", "owner", "receiver", "name", "user", "divides")
 
-    def __init__(self, owner: Optional[str] = None, receiver: Optional[str] = None) -> None:
+    def __init__(self, owner: Optional[str] = None, receiver: Optional[str] = None, name: str = "") -> None:
         self.calls: List[ast.Call] = []
         self.yields = False
         self.nested = False
+        self.name = name
+        #: what FPI303's taint may read client input in (`taint.TaintModel.route_input`,
+        #: `upload_file`, `request_input`): a route decorator on the def, or a `.filename` or
+        #: a Request's `.query_params`... read in its own body; and a `/` of its own body
+        self.user = False
+        self.divides = False
         #: For a method defined directly in a class body: the class's name and the method's
         #: first parameter (None for a `@staticmethod` or a method without parameters).
         self.owner = owner
@@ -480,6 +492,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     strings: List[str] = []
     awaited = set()
     own_bodies: Dict[int, OwnBody] = bodies if bodies is not None else {}
+    loose_divide = loose_user = False
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
     child_fields = _CHILD_FIELDS
@@ -495,6 +508,11 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
             pass  # no branch below: straight to the children
         elif kind is ast.Attribute:
             names.add(node.attr)
+            if node.attr in USER_INPUT_ATTRIBUTES:
+                if own is not None:
+                    own.user = True
+                elif flags & _IN_DEF:
+                    loose_user = True
             parts = [node.attr]
             inner = node.value
             while type(inner) is ast.Attribute:
@@ -643,12 +661,14 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 if kind is ast.AsyncFunctionDef:
                     async_defs.add(node.name)
                     inner |= _IN_ASYNC
+                routed = False
                 for d in node.decorator_list:
                     target = d.func if isinstance(d, ast.Call) else d
                     name = _terminal(target)
                     if name is not None:
                         decorators.add(name)
                         if name in ROUTE_DECORATORS and target is not d:
+                            routed = True
                             # evaluated where the def statement is
                             decorator_scopes[id(d)] = _registration_scope(own, flags)
                             path = _route_path(d)
@@ -667,7 +687,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                                                  for d in node.decorator_list):
                     first = [*node.args.posonlyargs, *node.args.args][:1]
                     receiver = first[0].arg if first else None
-                body = OwnBody(owner, receiver)
+                body = OwnBody(owner, receiver, node.name)
+                body.user = routed
                 own_args[id(body)] = node.args
                 own_bodies[id(node)] = body
                 for stmt in node.body:
@@ -770,6 +791,12 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     raised_in_try.add(name)
         elif kind is ast.BinOp or kind is ast.AugAssign:
             operators.add(type(node.op).__name__)
+            if kind is ast.BinOp and type(node.op) is ast.Div and flags & _IN_DEF and not (
+                    type(node.left) is ast.Constant and type(node.left.value) in (int, float)):
+                if own is None:
+                    loose_divide = True  # a lambda's, a class body's in a def: not followed
+                else:
+                    own.divides = True
         elif kind is ast.JoinedStr:
             if "JoinedStr" not in operators and any(type(v) is ast.FormattedValue for v in node.values):
                 operators.add("JoinedStr")
@@ -816,6 +843,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
         # a string annotation's names resolve as bare names do (`request: "Req"`)
         references = _references([(n, resolved[b]) for n, b in imported if resolved[b]], chains,
                                  bare_names | type_string_names)
+    endpoints = {a[0] for a in add_routes}
+    user_divide = loose_divide or any(b.divides and (b.user or loose_user or b.name in endpoints)
+                                      for b in own_bodies.values())
     sql_words = sql_words_possible("\n".join(strings))
     return FileFacts(frozenset(names), frozenset(calls),
                      frozenset(async_calls), frozenset(decorators), frozenset(keywords),
@@ -831,7 +861,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      frozenset(status_codes), event_keywords, frozenset(untimed_calls), timeout_maybe_none,
                      frozenset(call_arg_callers), frozenset(name_args),
                      sql_words and not (operators.isdisjoint(_BUILDING_OPERATORS) and calls.isdisjoint(_BUILDING_METHODS))
-                     and _sql_sink_built(tree, calls, imported, own_bodies))
+                     and _sql_sink_built(tree, calls, imported, own_bodies), user_divide)
 
 
 #: How taint (model/taint.py) builds a string: an f-string with a field, `+`, `%`, `/` (and

@@ -392,11 +392,13 @@ class UserControlledFilePath(Rule):
     def wants(cls, facts, index):
         """Client input (a parameter of a route of this module, an UploadFile's name, a
         Request's query/path params, headers or cookies) and a sink (a file function, a path
-        I/O method, a `/` join)."""
+        I/O method: a pathlib one only if the file can name a pathlib or anyio path, a `/` in
+        a def that may read client input: `FileFacts.user_divide`)."""
         user = (may_register_routes(facts) or _mentions(facts, "UploadFile")  # taint.upload_file reads code
                 or names_any(facts, _REQUEST_TYPES))
-        return user and ("Div" in facts.operators or not facts.calls.isdisjoint(cat.PATH_IO_METHODS)
-                         or calls_any(facts, cat.FILE_SINKS))
+        path_io = not facts.calls.isdisjoint(cat.PATH_IO_BY_NAME) or (
+            not facts.calls.isdisjoint(cat.PATH_IO_METHODS) and names_any(facts, cat.PATH_CLASSES))
+        return user and (facts.user_divide or path_io or calls_any(facts, cat.FILE_SINKS))
 
     docs = """
     ## What it does
@@ -451,8 +453,7 @@ class UserControlledFilePath(Rule):
                 "path", "file", "src", "dst", "filename")]
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in cat.PATH_IO_METHODS and q is None:
             origin = ctx.origin_of(node.func.value) or ""
-            if origin.startswith(("pathlib.", "anyio.Path")) or node.func.attr.value in (
-                    "write_bytes", "write_text", "read_text", "read_bytes", "unlink"):
+            if origin.startswith(("pathlib.", "anyio.Path")) or node.func.attr.value in cat.PATH_IO_BY_NAME:
                 return node.func.attr.value, [node.func.value]
         return None
 
