@@ -503,6 +503,29 @@ def find(cur, name):
 def find(cur, base, condition):
     cur.fetchall(" WHERE ".join([base, condition]))  # error: FPI301
 ''',
+    # FPI206: a dropped task by each spelling
+    "FPI206_alias": '''
+from asyncio import create_task as spawn
+
+
+async def run(job):
+    spawn(job())  # error: FPI206
+''',
+    "FPI206_loop": '''
+import asyncio
+
+
+async def run(job):
+    loop = asyncio.get_running_loop()
+    loop.create_task(job())  # error: FPI206
+''',
+    "FPI206_ensure_future": '''
+import asyncio
+
+
+def run(job):
+    asyncio.ensure_future(job())  # error: FPI206
+''',
     # FPI303: each way a `/` or a path method reaches the gate
     "FPI303_divide_in_route": '''
 from fastapi import FastAPI
@@ -770,6 +793,17 @@ def test_each_way_to_a_finding_passes_the_gate(name):
 
 LOOK_ALIKES = {
     # spelled like what the rules look for, but nothing of it can be reported: the gate says no
+    # FPI206: tasks kept in a list, awaited, passed on
+    "FPI206_kept": '''
+import asyncio
+
+
+async def run(jobs):
+    tasks = []
+    tasks.append(asyncio.create_task(jobs[0]()))
+    await asyncio.create_task(jobs[1]())
+    return await asyncio.gather(*tasks, asyncio.ensure_future(jobs[2]()))
+''',
     # FPI303: a route with client input, a `str.replace`, a division in a def that reads none
     "FPI303_replace_and_division": '''
 from fastapi import FastAPI, Request

@@ -205,6 +205,18 @@ class FileFacts:
     #: body reads `.filename` or a Request's `.query_params`/`.path_params`/`.headers`/
     #: `.cookies`; or in a lambda or a class body inside a def (not followed).
     user_divide: bool
+    #: "as_name name" for each import with `as` (`from m import save as s`: "s save";
+    #: `import a.b as c`: "c b"), in any scope.
+    import_aliases: FrozenSet[str]
+
+    @functools.cached_property
+    def alias_origins(self) -> Dict[str, FrozenSet[str]]:
+        """as-name -> the names imports bound under it hide."""
+        out: Dict[str, set] = {}
+        for pair in self.import_aliases:
+            alias, _, name = pair.partition(" ")
+            out.setdefault(alias, set()).add(name)
+        return {k: frozenset(v) for k, v in out.items()}
 
     @functools.cached_property
     def reference_modules(self) -> FrozenSet[str]:
@@ -493,6 +505,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     awaited = set()
     own_bodies: Dict[int, OwnBody] = bodies if bodies is not None else {}
     loose_divide = loose_user = False
+    import_pairs = set()
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
     child_fields = _CHILD_FIELDS
@@ -724,6 +737,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     import_as = True
                     names.add(alias.asname)
                     aliased.add(alias.name.rpartition(".")[2])
+                    import_pairs.add(f"{alias.asname} {alias.name.rpartition('.')[2]}")
                     bindings.add(alias.name)
                     imported.append((alias.asname, alias.name))
                 else:
@@ -746,6 +760,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     import_as = True
                     names.add(alias.asname)
                     aliased.add(alias.name)
+                    import_pairs.add(f"{alias.asname} {alias.name}")
             continue
         elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.NamedExpr:
             name = _terminal(node.value) if node.value is not None else None
@@ -861,7 +876,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      frozenset(status_codes), event_keywords, frozenset(untimed_calls), timeout_maybe_none,
                      frozenset(call_arg_callers), frozenset(name_args),
                      sql_words and not (operators.isdisjoint(_BUILDING_OPERATORS) and calls.isdisjoint(_BUILDING_METHODS))
-                     and _sql_sink_built(tree, calls, imported, own_bodies), user_divide)
+                     and _sql_sink_built(tree, calls, imported, own_bodies), user_divide,
+                     frozenset(import_pairs))
 
 
 #: How taint (model/taint.py) builds a string: an f-string with a field, `+`, `%`, `/` (and

@@ -19,7 +19,7 @@ from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import BASE_HTTP_MIDDLEWARE, DEPENDS, keyword, positional, string_value
 from fastapi_lint.model.facts import DEPENDS_LAST
 from fastapi_lint.model.flow import enclosing_class, function_assignments, local_classes, module_assignments
-from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, import_aliased, origin_qualnames,
+from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, origin_qualnames,
                                        qualnames, spellings)
 from fastapi_lint.model.imports import decorator_callee, dotted_name
 from fastapi_lint.model.index import FunctionSummary, ProjectIndex, project_index_for
@@ -341,9 +341,14 @@ def _function_names(index: ProjectIndex):
 
 
 def _with_aliases(facts, calls) -> frozenset:
-    """Call names plus the names import aliases hide (`from m import f as g`: "f"): what a call
-    resolved by `qualname` (imports, not assignments) may spell."""
-    return calls | import_aliased(facts) if calls else calls
+    """Call names plus, for a name an import binds with `as`, the name it hides
+    (`from m import f as g`: a call spelled "g" may be "f"): what a call resolved by `qualname`
+    (imports, not assignments) may spell."""
+    if not calls or not facts.import_aliases:
+        return calls
+    origins = facts.alias_origins
+    hidden = [origins[c] for c in calls if c in origins]
+    return calls.union(*hidden) if hidden else calls
 
 
 # ---------------------------------------------------------------------------- usage analysis
@@ -1125,6 +1130,7 @@ class TaskNotReferenced(Rule):
                "garbage-collected mid-flight.")
     fix = "display-only"
     tokens = ("create_task", "ensure_future")
+
     docs = """
     ## What it does
     Reports `asyncio.create_task(...)`, `asyncio.ensure_future(...)` and `loop.create_task(...)`
@@ -1165,10 +1171,11 @@ class TaskNotReferenced(Rule):
 
     @classmethod
     def wants(cls, facts, index):
-        """A call, not awaited (an expression statement), reaching `asyncio.create_task`/
-        `ensure_future` by import, or a `create_task` method with an import (or class of the
-        module) from which an event loop origin can be met."""
-        calls = facts.unawaited_calls
+        """A call whose value is lost (`FileFacts.lost_calls`: an expression statement is one
+        such place) reaching `asyncio.create_task`/`ensure_future` by import, or a
+        `create_task` method with an import (or class of the module) from which an event loop
+        origin can be met. A task passed on, kept or awaited is no concern."""
+        calls = facts.lost_calls
         return cls._creators.met(facts, _with_aliases(facts, calls)) \
             or ("create_task" in calls and cls._loops.met(facts))
 
