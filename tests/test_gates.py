@@ -503,6 +503,16 @@ def find(cur, name):
 def find(cur, base, condition):
     cur.fetchall(" WHERE ".join([base, condition]))  # error: FPI301
 ''',
+    # FPI207: a cache on an async def, a method too, under an alias
+    "FPI207_method_alias": '''
+from functools import lru_cache as memo
+
+
+class Repo:
+    @memo(maxsize=8)  # error: FPI207
+    async def load(self, key):
+        return key
+''',
     # FPI206: a dropped task by each spelling
     "FPI206_alias": '''
 from asyncio import create_task as spawn
@@ -793,6 +803,24 @@ def test_each_way_to_a_finding_passes_the_gate(name):
 
 LOOK_ALIKES = {
     # spelled like what the rules look for, but nothing of it can be reported: the gate says no
+    # FPI207: caches on sync defs of a module that has async ones
+    "FPI207_sync_caches": '''
+from functools import cached_property, lru_cache
+
+
+@lru_cache
+def settings():
+    return {}
+
+
+class Service:
+    @cached_property
+    def client(self):
+        return object()
+
+    async def run(self):
+        return self.client
+''',
     # FPI206: tasks kept in a list, awaited, passed on
     "FPI206_kept": '''
 import asyncio

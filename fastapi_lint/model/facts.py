@@ -208,6 +208,8 @@ class FileFacts:
     #: "as_name name" for each import with `as` (`from m import save as s`: "s save";
     #: `import a.b as c`: "c b"), in any scope.
     import_aliases: FrozenSet[str]
+    #: As `decorators`, for those of `async def`s.
+    async_decorators: FrozenSet[str]
 
     @functools.cached_property
     def alias_origins(self) -> Dict[str, FrozenSet[str]]:
@@ -506,6 +508,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     own_bodies: Dict[int, OwnBody] = bodies if bodies is not None else {}
     loose_divide = loose_user = False
     import_pairs = set()
+    async_decorators = set()
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
     child_fields = _CHILD_FIELDS
@@ -680,6 +683,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     name = _terminal(target)
                     if name is not None:
                         decorators.add(name)
+                        if kind is ast.AsyncFunctionDef:
+                            async_decorators.add(name)
                         if name in ROUTE_DECORATORS and target is not d:
                             routed = True
                             # evaluated where the def statement is
@@ -877,7 +882,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      frozenset(call_arg_callers), frozenset(name_args),
                      sql_words and not (operators.isdisjoint(_BUILDING_OPERATORS) and calls.isdisjoint(_BUILDING_METHODS))
                      and _sql_sink_built(tree, calls, imported, own_bodies), user_divide,
-                     frozenset(import_pairs))
+                     frozenset(import_pairs), frozenset(async_decorators))
 
 
 #: How taint (model/taint.py) builds a string: an f-string with a field, `+`, `%`, `/` (and

@@ -1245,8 +1245,8 @@ class CachedCoroutineFunction(Rule):
 
     @classmethod
     def wants(cls, facts, index):
-        """An `async def`, and a decorator reaching a caching decorator by import."""
-        return bool(facts.async_defs) and cls._caches.met(facts, _with_aliases(facts, facts.decorators))
+        """A decorator of an `async def` reaching a caching decorator by import."""
+        return cls._caches.met(facts, _with_aliases(facts, facts.async_decorators))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is None:
