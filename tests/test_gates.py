@@ -828,9 +828,10 @@ import asyncio
 
 async def run(jobs):
     tasks = []
+    task = asyncio.create_task(jobs[3]())
     tasks.append(asyncio.create_task(jobs[0]()))
     await asyncio.create_task(jobs[1]())
-    return await asyncio.gather(*tasks, asyncio.ensure_future(jobs[2]()))
+    return await asyncio.gather(*tasks, task, asyncio.ensure_future(jobs[2]()))
 ''',
     # FPI303: a route with client input, a `str.replace`, a division in a def that reads none
     "FPI303_replace_and_division": '''

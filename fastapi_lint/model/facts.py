@@ -210,6 +210,8 @@ class FileFacts:
     import_aliases: FrozenSet[str]
     #: As `decorators`, for those of `async def`s.
     async_decorators: FrozenSet[str]
+    #: As `calls`, for calls that are a whole expression statement (`f(x)` alone on its line).
+    statement_calls: FrozenSet[str]
 
     @functools.cached_property
     def alias_origins(self) -> Dict[str, FrozenSet[str]]:
@@ -509,6 +511,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     loose_divide = loose_user = False
     import_pairs = set()
     async_decorators = set()
+    statement_calls = set()
     stack = [(tree, 0, None)]
     pop, push = stack.pop, stack.append
     child_fields = _CHILD_FIELDS
@@ -625,6 +628,10 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
             if type(node.value) is ast.Constant:
                 continue  # a docstring: no value reaches anything
             _mark_lost(node.value, lost)
+            if type(node.value) is ast.Call:
+                name = _terminal(node.value.func)
+                if name is not None:
+                    statement_calls.add(name)
         elif kind is ast.If or kind is ast.While:
             _mark_lost(node.test, lost)
         elif kind is ast.UnaryOp:
@@ -882,7 +889,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                      frozenset(call_arg_callers), frozenset(name_args),
                      sql_words and not (operators.isdisjoint(_BUILDING_OPERATORS) and calls.isdisjoint(_BUILDING_METHODS))
                      and _sql_sink_built(tree, calls, imported, own_bodies), user_divide,
-                     frozenset(import_pairs), frozenset(async_decorators))
+                     frozenset(import_pairs), frozenset(async_decorators), frozenset(statement_calls))
 
 
 #: How taint (model/taint.py) builds a string: an f-string with a field, `+`, `%`, `/` (and

@@ -1171,11 +1171,11 @@ class TaskNotReferenced(Rule):
 
     @classmethod
     def wants(cls, facts, index):
-        """A call whose value is lost (`FileFacts.lost_calls`: an expression statement is one
-        such place) reaching `asyncio.create_task`/`ensure_future` by import, or a
-        `create_task` method with an import (or class of the module) from which an event loop
-        origin can be met. A task passed on, kept or awaited is no concern."""
-        calls = facts.lost_calls
+        """A call that is an expression statement (`FileFacts.statement_calls`) reaching
+        `asyncio.create_task`/`ensure_future` by import, or a `create_task` method with an
+        import (or class of the module) from which an event loop origin can be met. A task
+        assigned, passed on or awaited is no concern."""
+        calls = facts.statement_calls
         return cls._creators.met(facts, _with_aliases(facts, calls)) \
             or ("create_task" in calls and cls._loops.met(facts))
 
