@@ -66,6 +66,10 @@ async def f(a, b: Repo, c: "Optional[Repo]", d=Depends(x), *args, e: dict = None
         m.get()  # loop variable
     n = a
     n.get()  # another name
+    o = i
+    o.get()  # another name holding a constructor call
+    p = p
+    p.get()  # a name bound to itself
     from pkg.svc import Client, make_client
     Client().get()  # constructor of a class imported in the def
     Client.get()  # class imported in the def
@@ -133,7 +137,9 @@ EXPECTED = {
     "awaited": set(),
     "classmethod result": {"pkg.repo.Repo.from_session"},
     "loop variable": set(),
-    "another name": ANY,
+    "another name": set(),
+    "another name holding a constructor call": {"pkg.repo.Repo"},
+    "a name bound to itself": ANY,
     "attribute of a parameter": set(),
     "imported instance": {"pkg.repo.service"},
     "module attribute": {"pkg.svc.client"},

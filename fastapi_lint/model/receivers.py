@@ -233,6 +233,7 @@ class ModuleReceivers:
         self._attributes: Dict[int, Dict[str, Tuple[list, list]]] = {}  # id(class) -> `_class_attributes`
         self._methods: Dict[int, _Function] = {}
         self._reading: Set[Tuple[int, str]] = set()  # (id(class), attribute) being read
+        self._following: Set[Tuple[int, str]] = set()  # (id(def), name) being read (`_followed`)
 
     @classmethod
     def of(cls, tree: ast.Module, module: Optional[str], is_package: bool) -> "ModuleReceivers":
@@ -516,13 +517,27 @@ class ModuleReceivers:
                 if self._self_attribute(value, func):
                     return ANY
                 continue  # "<origin of a local>.x" ends with no "()"
-            if type(value) is not ast.Call:
+            if type(value) is ast.Name:
+                found = self._followed(value.id, func)  # `values_origin` reads that name's origin
+            elif type(value) is ast.Call:
+                found = self._called(value.func, func)
+            else:
                 return ANY
-            found = self._called(value.func, func)
             if found is ANY:
                 return ANY
             out |= found  # type: ignore[arg-type]
         return frozenset(out)
+
+    def _followed(self, name: str, func: Optional[_Function]) -> Kinds:
+        """`_name` for a name another one is bound to; ANY for a name met again on the way."""
+        key = (id(func), name)
+        if key in self._following:
+            return ANY
+        self._following.add(key)
+        try:
+            return self._name(name, func)
+        finally:
+            self._following.discard(key)
 
     def _called(self, callee: ast.expr, func: Optional[_Function]) -> Kinds:
         """Classes a call of `callee` may construct (or functions it may be)."""
