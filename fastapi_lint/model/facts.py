@@ -527,16 +527,17 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
             pass  # no branch below: straight to the children
         elif kind is ast.Attribute:
             names.add(node.attr)
-            if node.attr in USER_INPUT_ATTRIBUTES:
-                if own is not None:
-                    own.user = True
-                elif flags & _IN_DEF:
-                    loose_user = True
             parts = [node.attr]
             inner = node.value
             while type(inner) is ast.Attribute:
                 parts.append(inner.attr)
                 inner = inner.value
+            # (every part: `request.query_params.get`, `file.filename.lower` read input too)
+            if not USER_INPUT_ATTRIBUTES.isdisjoint(parts):
+                if own is not None:
+                    own.user = True
+                elif flags & _IN_DEF:
+                    loose_user = True
             if type(inner) is ast.Name:
                 # a dotted name: its inner attributes add only their names; the head is walked
                 names.update(parts)

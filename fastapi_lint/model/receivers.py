@@ -343,7 +343,7 @@ class ModuleReceivers:
                 if scope is func and receiver.value is head and func.top_class is not None:
                     return self._self_attribute_kinds(func.top_class, receiver.attr, func)
                 return ANY
-            return self._global(ast_dotted(receiver))
+            return self._global(ast_dotted(receiver), func)
         if kind is ast.Call:
             return self._called(receiver.func, func)
         if kind is ast.Subscript or kind in _NO_ORIGIN:
@@ -431,7 +431,7 @@ class ModuleReceivers:
         `global`: ANY."""
         scope = self._binder(name, func)
         if scope is None:
-            return self._global(name)
+            return self._global(name, func)
         if name in scope.names.import_names:
             return self._imported_in(scope, name)
         return ANY if name in scope.names.other else NOTHING
@@ -459,12 +459,14 @@ class ModuleReceivers:
     def _name(self, name: str, func: Optional[_Function]) -> Kinds:
         scope = self._binder(name, func)
         if scope is None:
-            return self._global(name)
+            return self._global(name, func)
         if scope is func and func.receiver and func.receiver[1] == name:
             # `receiver_class`: an instance of the class if the module's; else the origin of
             # a parameter without annotation: nothing
             return frozenset({self.prefix + func.receiver[0]}) if func.receiver[2] else NOTHING
         # a closure's variable too: `name_origin` reads the def that binds it, where the call is
+        if name in scope.star_params and scope.names.binds(name):
+            return ANY  # `*args` bound again: `_binding_values` reads the body's values
         if name in scope.star_params or name in scope.params:
             return self._parameter(name, scope, func)
         if name in scope.names.import_names:
@@ -481,6 +483,8 @@ class ModuleReceivers:
         if annotation is None or self._is_any(annotation, at):
             # `name_origin` reads the default then: Depends(...) may type it
             return ANY if isinstance(default, ast.Call) else NOTHING
+        if isinstance(default, ast.Call) and not _plain_type(annotation):
+            return ANY  # `A | B`, `Union[...]`: `unwrap_annotation` may give nothing, and the default is read
         return self._annotation(annotation, at)
 
     def _is_any(self, annotation: ast.expr, func: _Function) -> bool:
@@ -551,7 +555,7 @@ class ModuleReceivers:
             # `factory()`: what the local holds. `a.b()`: "<origin of a>.b()" (or None), no
             # class's name, except `self.factory()`, which a method may assign a class
             return ANY if "." not in dotted or self._self_attribute(callee, func) else NOTHING
-        return self._global(dotted)
+        return self._global(dotted, func)
 
     @staticmethod
     def _self_attribute(expr: ast.expr, func: Optional[_Function]) -> bool:
@@ -576,7 +580,7 @@ class ModuleReceivers:
             dotted = ast_dotted(ann.value)
             if not dotted or self._binder(dotted.partition(".")[0], func) is not None:
                 return ANY
-            base = self._global(dotted)  # `Repo[T]` is a Repo
+            base = self._global(dotted, func)  # `Repo[T]` is a Repo
             if base is ANY or dotted.rpartition(".")[2] not in _WRAPPERS:
                 return base
             first = ann.slice.elts[0] if type(ann.slice) is ast.Tuple and ann.slice.elts else ann.slice
@@ -607,11 +611,12 @@ class ModuleReceivers:
                     and head not in self.names.annotations and head not in self.names.other:
                 return self._annotation(values[0], None, depth + 1)
             return ANY
-        return self._global(dotted)
+        return self._global(dotted, func)
 
-    def _global(self, dotted: Optional[str]) -> Kinds:
+    def _global(self, dotted: Optional[str], at: Optional[_Function] = None) -> Kinds:
         """The qualified name a dotted name spells at module level (imports, the module's
-        own defs and classes), or NOTHING for an unshadowed builtin, or ANY."""
+        own defs and classes), or NOTHING for an unshadowed builtin, or ANY. A module-level
+        value is read from `at`, the def the call is in, as `name_origin` reads it there."""
         if not dotted:
             return ANY
         head, _, rest = dotted.partition(".")
@@ -629,7 +634,7 @@ class ModuleReceivers:
                 # an attribute of a module-level value: "Repo().db" never ends with "()", and
                 # `project_qualname` names only the module's defs
                 return ANY if head in names.other else NOTHING
-            return self._bound(names, head, None)
+            return self._bound(names, head, at)
         if head in _BUILTINS:
             return NOTHING
         return ANY
@@ -651,7 +656,11 @@ class ModuleReceivers:
             if dotted is None or any(k.arg == "class_" for k in receiver.keywords):
                 return ANY  # a call's call; `sessionmaker(class_=C)` gives C
             head, _, rest = dotted.partition(".")
-            if self._binder(head, func) is not None or self._assigned(head):
+            scope = self._binder(head, func)
+            if scope is not None and head in scope.names.import_names:
+                found = self._imported_in(scope, dotted)  # `import httpx` in the def
+                return found if found is ANY else frozenset(q + "()" for q in found)  # type: ignore[union-attr]
+            if scope is not None or self._assigned(head):
                 # a method of a local or module-level value: "<its origin>.m()", which only
                 # catalogue origins such as "asyncpg.create_pool().acquire()" can be
                 return ANY if not rest or dotted.rpartition(".")[2] in _CHAINED_METHODS else NOTHING
@@ -708,6 +717,23 @@ class ModuleReceivers:
                 return ANY
             out |= found  # type: ignore[arg-type]
         return frozenset(out)
+
+
+def _plain_type(annotation: ast.expr) -> bool:
+    """`T`, `T | None`, `Optional[T]`, `Annotated[T, ...]` for a dotted `T`: what
+    `unwrap_annotation` reads as `T` (it may read nothing of other forms)."""
+    if type(annotation) is ast.BinOp and type(annotation.op) is ast.BitOr:
+        sides = [annotation.left, annotation.right]
+        if not any(type(s) is ast.Constant and s.value is None for s in sides):
+            return False
+        annotation = next(s for s in sides if not (type(s) is ast.Constant and s.value is None))
+    elif type(annotation) is ast.Subscript:
+        base = ast_dotted(annotation.value)
+        if not base or base.rpartition(".")[2] not in _WRAPPERS:
+            return False
+        inner = annotation.slice
+        annotation = inner.elts[0] if type(inner) is ast.Tuple and inner.elts else inner
+    return ast_dotted(annotation) is not None
 
 
 def _first_parameter(func) -> Optional[str]:
