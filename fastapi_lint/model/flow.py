@@ -247,7 +247,9 @@ class _Resolver:
                     return self.dependency_origin(param, depth)
                 values = function_assignments(ctx, scope).get(name)
                 if values:
-                    return self.values_origin(values, depth, scope)
+                    # read where they are evaluated: in that def, not in a closure of it
+                    with ctx.scopes(*stack[:i + 1]):
+                        return self.values_origin(values, depth, scope)
                 if name in ctx.bindings(scope):  # bound another way (import, global...)
                     q = ctx.bindings(scope)[name]
                     return q
@@ -257,7 +259,10 @@ class _Resolver:
                         and ctx.bindings(scope).get(name, "") is None:
                     return f"{ctx.module_name}.{name}"  # a class of this module
                 if values:
-                    return self.values_origin(values, depth, scope)
+                    # module-level values are evaluated at module level: a def's own names
+                    # (`async def h(service: UserService)`) do not change what they hold
+                    with ctx.scopes(scope):
+                        return self.values_origin(values, depth, scope)
         return ctx.resolve_name(name)
 
     def dependency_origin(self, param: cst.Param, depth: int) -> Optional[str]:

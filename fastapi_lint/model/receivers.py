@@ -343,7 +343,7 @@ class ModuleReceivers:
                 if scope is func and receiver.value is head and func.top_class is not None:
                     return self._self_attribute_kinds(func.top_class, receiver.attr, func)
                 return ANY
-            return self._global(ast_dotted(receiver), func)
+            return self._global(ast_dotted(receiver))
         if kind is ast.Call:
             return self._called(receiver.func, func)
         if kind is ast.Subscript or kind in _NO_ORIGIN:
@@ -431,7 +431,7 @@ class ModuleReceivers:
         `global`: ANY."""
         scope = self._binder(name, func)
         if scope is None:
-            return self._global(name, func)
+            return self._global(name)
         if name in scope.names.import_names:
             return self._imported_in(scope, name)
         return ANY if name in scope.names.other else NOTHING
@@ -459,19 +459,20 @@ class ModuleReceivers:
     def _name(self, name: str, func: Optional[_Function]) -> Kinds:
         scope = self._binder(name, func)
         if scope is None:
-            return self._global(name, func)
+            return self._global(name)
         if scope is func and func.receiver and func.receiver[1] == name:
             # `receiver_class`: an instance of the class if the module's; else the origin of
             # a parameter without annotation: nothing
             return frozenset({self.prefix + func.receiver[0]}) if func.receiver[2] else NOTHING
-        # a closure's variable too: `name_origin` reads the def that binds it, where the call is
+        # a closure's variable too: `name_origin` reads the def that binds it (its parameter's
+        # annotation where the call is, its values in that def)
         if name in scope.star_params and scope.names.binds(name):
             return ANY  # `*args` bound again: `_binding_values` reads the body's values
         if name in scope.star_params or name in scope.params:
             return self._parameter(name, scope, func)
         if name in scope.names.import_names:
             return self._imported_in(scope, name)
-        return self._bound(scope.names, name, func)
+        return self._bound(scope.names, name, scope)  # values are read in the def that binds them
 
     def _parameter(self, name: str, func: _Function, at: Optional[_Function] = None) -> Kinds:
         """The classes `name_origin` may give a parameter of `func`: its annotation's (read in
@@ -555,7 +556,7 @@ class ModuleReceivers:
             # `factory()`: what the local holds. `a.b()`: "<origin of a>.b()" (or None), no
             # class's name, except `self.factory()`, which a method may assign a class
             return ANY if "." not in dotted or self._self_attribute(callee, func) else NOTHING
-        return self._global(dotted, func)
+        return self._global(dotted)
 
     @staticmethod
     def _self_attribute(expr: ast.expr, func: Optional[_Function]) -> bool:
@@ -580,7 +581,7 @@ class ModuleReceivers:
             dotted = ast_dotted(ann.value)
             if not dotted or self._binder(dotted.partition(".")[0], func) is not None:
                 return ANY
-            base = self._global(dotted, func)  # `Repo[T]` is a Repo
+            base = self._global(dotted)  # `Repo[T]` is a Repo
             if base is ANY or dotted.rpartition(".")[2] not in _WRAPPERS:
                 return base
             first = ann.slice.elts[0] if type(ann.slice) is ast.Tuple and ann.slice.elts else ann.slice
@@ -611,12 +612,12 @@ class ModuleReceivers:
                     and head not in self.names.annotations and head not in self.names.other:
                 return self._annotation(values[0], None, depth + 1)
             return ANY
-        return self._global(dotted, func)
+        return self._global(dotted)
 
-    def _global(self, dotted: Optional[str], at: Optional[_Function] = None) -> Kinds:
+    def _global(self, dotted: Optional[str]) -> Kinds:
         """The qualified name a dotted name spells at module level (imports, the module's
         own defs and classes), or NOTHING for an unshadowed builtin, or ANY. A module-level
-        value is read from `at`, the def the call is in, as `name_origin` reads it there."""
+        value is read at module level, as `name_origin` reads it."""
         if not dotted:
             return ANY
         head, _, rest = dotted.partition(".")
@@ -634,7 +635,7 @@ class ModuleReceivers:
                 # an attribute of a module-level value: "Repo().db" never ends with "()", and
                 # `project_qualname` names only the module's defs
                 return ANY if head in names.other else NOTHING
-            return self._bound(names, head, at)
+            return self._bound(names, head, None)
         if head in _BUILTINS:
             return NOTHING
         return ANY
