@@ -20,6 +20,7 @@ import ast
 import builtins
 from typing import TYPE_CHECKING, Dict, List, Optional
 
+from fastapi_lint.model.facts import first_parameter
 from fastapi_lint.model.names import resolve_relative_name
 from fastapi_lint.model.index import ast_block_statements as _walk_body
 from fastapi_lint.catalogs.blocking import BLOCKING_SLEEP, OFFLOAD, match_blocking
@@ -138,7 +139,7 @@ class _AstFlow:
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 found.setdefault(stmt.target.id, []).append((None, ("ann", stmt.annotation)))
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                first = _first_param(stmt)
+                first = first_parameter(stmt)
                 if first is None:
                     continue
                 for inner in _walk_body(stmt.body):
@@ -187,7 +188,7 @@ class _AstFlow:
             cls = getattr(scope, "cls", None)
             func = getattr(scope, "func", None)
             if isinstance(expr.value, ast.Name) and cls is not None and func is not None \
-                    and _first_param(func) == expr.value.id:
+                    and first_parameter(func) == expr.value.id:
                 if any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == expr.attr
                        for s in cls.body):
                     return f"{self.prefix}{cls.name}.{expr.attr}"
@@ -272,14 +273,6 @@ def _decorator_name(dec) -> str:
     if isinstance(dec, ast.Attribute):
         return dec.attr
     return dec.id if isinstance(dec, ast.Name) else ""
-
-
-def _first_param(func) -> Optional[str]:
-    for dec in func.decorator_list:
-        if isinstance(dec, ast.Name) and dec.id == "staticmethod":
-            return None
-    args = [*func.args.posonlyargs, *func.args.args]
-    return args[0].arg if args else None
 
 
 def _flag_off(call: ast.Call):

@@ -279,6 +279,15 @@ def _add_type_names(expr: ast.expr, out: set) -> None:
             out.add(name)
 
 
+def first_parameter(func) -> Optional[str]:
+    """A method's first parameter (its `self`), None for a `@staticmethod` or a def without
+    positional parameters (`flow._first_param`, read from `ast`)."""
+    if any(type(d) is ast.Name and d.id == "staticmethod" for d in func.decorator_list):
+        return None
+    first = [*func.args.posonlyargs, *func.args.args][:1]
+    return first[0].arg if first else None
+
+
 def _terminal(expr: ast.expr) -> Optional[str]:
     if isinstance(expr, ast.Name):
         return expr.id
@@ -708,11 +717,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 if node.returns is not None:
                     push((node.returns, flags | _IN_TYPE | _IN_DEF, None))
                 owner = methods.get(id(node))
-                receiver = None
-                if owner is not None and not any(type(d) is ast.Name and d.id == "staticmethod"
-                                                 for d in node.decorator_list):
-                    first = [*node.args.posonlyargs, *node.args.args][:1]
-                    receiver = first[0].arg if first else None
+                receiver = first_parameter(node) if owner is not None else None
                 body = OwnBody(owner, receiver, node.name)
                 body.user = routed
                 own_args[id(body)] = node.args
@@ -900,10 +905,6 @@ _BUILDING_METHODS = frozenset({"join", "format"})
 _SQL_SINK_NAMES = SQL_SINK_METHODS | {q.rpartition(".")[2] for q in SQL_SINK_FUNCTIONS}
 
 
-def _spelled(func: ast.expr) -> Optional[str]:
-    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
-
-
 def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tuple[str, str]],
                     bodies: Dict[int, OwnBody]) -> bool:
     """Whether a call spelled as an SQL sink (`x.execute(...)`, `text(...)`, or a name an
@@ -936,7 +937,7 @@ def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tu
             kind = type(node)
             if kind in _FUNCTIONS:
                 own = bodies.get(id(node))
-                if own is None or own.nested or any(_spelled(c.func) in sinks for c in own.calls):
+                if own is None or own.nested or any(_terminal(c.func) in sinks for c in own.calls):
                     scopes.append((node.body, True))
                 todo.extend(node.decorator_list)
                 todo.extend(node.args.defaults)
@@ -960,7 +961,7 @@ def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tu
                 if type(node.target) is ast.Name:
                     values.setdefault(node.target.id, []).append(node.iter)
             elif kind is ast.Call:
-                if _spelled(node.func) in sinks:
+                if _terminal(node.func) in sinks:
                     arg = next((a for a in node.args if type(a) is not ast.Starred), None)
                     if arg is None:
                         given = {k.arg: k.value for k in node.keywords if k.arg}

@@ -26,7 +26,7 @@ import builtins
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
 from fastapi_lint.catalogs import asyncio as catalog
-from fastapi_lint.model.facts import _CHILD_FIELDS, _FUNCTIONS, _MATCH_CAPTURES, _mark_lost, node_fields
+from fastapi_lint.model.facts import _CHILD_FIELDS, _FUNCTIONS, _MATCH_CAPTURES, _mark_lost, first_parameter, node_fields
 from fastapi_lint.model.index import _import_bindings, ast_block_statements, ast_dotted
 
 
@@ -78,11 +78,10 @@ class _Function:
         self.module = module
         args = node.args
         positional = [*args.posonlyargs, *args.args]
-        static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+        first = first_parameter(node) if method_of else None
         #: (class name, first parameter, whether the class is a module-level one) for a method
         #: directly in a class body, not `@staticmethod`
-        self.receiver = (method_of[0], positional[0].arg, method_of[1]) \
-            if method_of and positional and not static else None
+        self.receiver = (method_of[0], first, method_of[1]) if method_of and first else None
         defaults = dict(zip([a.arg for a in positional][len(positional) - len(args.defaults):], args.defaults))
         defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
         self.params = {a.arg: (a.annotation, defaults.get(a.arg)) for a in (*positional, *args.kwonlyargs)}
@@ -229,7 +228,6 @@ class ModuleReceivers:
         # reference back would keep it in a cycle until a full garbage collection
         self._body = tree.body
         self._lost: Optional[List[Tuple[ast.Call, Optional[_Function]]]] = None
-        self._aliases: Set[str] = set()  # `as` names of the module's imports, in any scope
         self._attributes: Dict[int, Dict[str, Tuple[list, list]]] = {}  # id(class) -> `_class_attributes`
         self._methods: Dict[int, _Function] = {}
         self._reading: Set[Tuple[int, str]] = set()  # (id(class), attribute) being read
@@ -249,11 +247,6 @@ class ModuleReceivers:
         if self._lost is None:
             self._lost = list(self._lost_calls())
         return self._lost
-
-    def import_aliases(self) -> Set[str]:
-        """The names imports bind with `as`, at any depth (read by the walk of `lost_calls`)."""
-        self.lost_calls()
-        return self._aliases
 
     def lost_method_calls(self) -> Iterator[Tuple[ast.Call, Optional[_Function]]]:
         """The lost calls on an attribute (`x.m(...)`)."""
@@ -304,9 +297,6 @@ class ModuleReceivers:
             elif kind is ast.UnaryOp:
                 if type(node.op) is ast.Not:
                     value = node.operand
-            elif kind is ast.Import or kind is ast.ImportFrom:
-                self._aliases.update(a.asname for a in node.names if a.asname)
-                continue
             if value is not None:
                 lost: List[ast.Call] = []
                 _mark_lost(value, None, lost)
@@ -399,7 +389,7 @@ class ModuleReceivers:
                     if type(t) is ast.Name:
                         add(t.id, value=stmt.value)
             elif kind in _FUNCTIONS:
-                first = _first_parameter(stmt)
+                first = first_parameter(stmt)
                 if first is None:
                     continue
                 for inner in ast_block_statements(stmt.body):
@@ -735,14 +725,6 @@ def _plain_type(annotation: ast.expr) -> bool:
         inner = annotation.slice
         annotation = inner.elts[0] if type(inner) is ast.Tuple and inner.elts else inner
     return ast_dotted(annotation) is not None
-
-
-def _first_parameter(func) -> Optional[str]:
-    """`flow._first_param`: a method's first parameter, None for a `@staticmethod`."""
-    if any(type(d) is ast.Name and d.id == "staticmethod" for d in func.decorator_list):
-        return None
-    first = [*func.args.posonlyargs, *func.args.args][:1]
-    return first[0].arg if first else None
 
 
 def _instances(classes: Kinds) -> Kinds:

@@ -303,7 +303,7 @@ def may_call_project_coroutine_in(tree, facts, index: ProjectIndex, module) -> b
     calls = receivers.lost_calls()
     # a bare name reaches a coroutine only if it spells one (or a re-export of one), is a def
     # of the module, or an import's `as` name: resolving the others would read their defs' bindings
-    spelled = reach.function_spellings() | project_coroutine_names(facts, index) | receivers.import_aliases()
+    spelled = reach.function_spellings() | project_coroutine_names(facts, index) | facts.alias_origins.keys()
     for call, func in calls:
         callee = call.func
         if type(callee) is ast.Name:
