@@ -29,6 +29,7 @@ class Local:
         self.repo = repo
         self.cache = {}
         self.other = other
+        self.kind = Repo
 
     def run(self):
         self.get()  # self
@@ -38,6 +39,8 @@ class Local:
         self.other.get()  # self attribute holding a bare parameter
         made = self.factory()
         made.get()  # made by a self attribute
+        built = self.kind()
+        built.get()  # made by a self attribute holding a class
         held = self.repo
         held.get()  # a self attribute held
         if True:
@@ -91,6 +94,16 @@ async def f(a, b: Repo, c: "Optional[Repo]", d=Depends(x), *args, e: dict = None
     r.get()  # unpacked
     with Repo() as u:
         u.get()  # with target
+    with open(a) as fh:
+        fh.read()  # with target of a builtin
+    with pair() as (p1, p2):
+        p1.get()  # with target unpacked
+    made = a()
+    made.get()  # made by a bare parameter
+    built = b()
+    built.get()  # made by an annotated parameter
+    sub = LABELS["a"]()
+    sub.get()  # made by a subscript
     LABELS.get("a")  # module-level literal
     v = a.build()
     v.get()  # made by a parameter's method
@@ -151,11 +164,17 @@ EXPECTED = {
     "builtin": set(),
     "annotated local": {"pkg.repo.Repo"},
     "unpacked": set(),
-    "with target": ANY,
+    "with target": {"pkg.repo.Repo"},
+    "with target of a builtin": set(),
+    "with target unpacked": ANY,
     "module-level literal": set(),
-    "made by a self attribute": ANY,
+    "made by a self attribute": set(),
+    "made by a self attribute holding a class": {"pkg.repo.Repo"},
     "a self attribute held": ANY,
     "made by a parameter's method": set(),
+    "made by a bare parameter": set(),
+    "made by an annotated parameter": ANY,
+    "made by a subscript": set(),
     "a parameter's attribute held": set(),
     "closure variable": {"pkg.repo.Repo"},
     "parameter annotated Any": set(),

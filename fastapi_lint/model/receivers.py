@@ -148,8 +148,12 @@ class _Bindings:
                     self.unknown.add(node.name)
             elif kind is ast.With or kind is ast.AsyncWith:
                 for item in node.items:
-                    if item.optional_vars is not None:
-                        self.other.update(n.id for n in ast.walk(item.optional_vars) if type(n) is ast.Name)
+                    target = item.optional_vars
+                    if type(target) is ast.Name:
+                        # `with X as name`: `flow._assignments` reads the origin of X as its value
+                        self.values.setdefault(target.id, []).append(item.context_expr)
+                    elif target is not None:
+                        self.other.update(n.id for n in ast.walk(target) if type(n) is ast.Name)
             elif kind is ast.NamedExpr:
                 self.other.add(node.target.id)
             elif kind is ast.Import or kind is ast.ImportFrom:
@@ -538,11 +542,21 @@ class ModuleReceivers:
         """Classes a call of `callee` may construct (or functions it may be)."""
         dotted = ast_dotted(callee)
         if dotted is None:
-            return ANY
+            # `x[0]()`, `f()()`, `a[k].get()`, `(await f)()`: the origin of such a callee holds
+            # "(" ("<origin>[]", "<origin>()", "<origin>.get") or is None or awaited, and
+            # `project_qualname` names none of them: no class's name
+            return NOTHING
         scope = self._binder(dotted.partition(".")[0], func)
         if scope is not None:
             if dotted.partition(".")[0] in scope.names.import_names:
                 return self._imported_in(scope, dotted)
+            if scope is func and type(callee) is ast.Attribute and type(callee.value) is ast.Name \
+                    and func.top_class is not None and func.receiver and func.receiver[1] == callee.value.id:
+                # `self.factory()` in a method: `origin` reads what the class assigns `factory`
+                return self._self_attribute_kinds(func.top_class, callee.attr, func)
+            if "." not in dotted and scope is func and dotted in func.params \
+                    and not (func.receiver and func.receiver[1] == dotted) and self._parameter(dotted, func) is NOTHING:
+                return NOTHING  # `make()` of a parameter with no origin (`pytest.mark.parametrize`)
             # `factory()`: what the local holds. `a.b()`: "<origin of a>.b()" (or None), no
             # class's name, except `self.factory()`, which a method may assign a class
             return ANY if "." not in dotted or self._self_attribute(callee, func) else NOTHING
