@@ -178,7 +178,10 @@ def gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex] =
     of the scan pass, their `wants(facts, index)` holds; with the module's (name,
     is_package) too, their `wants_tree` on the text's `ast` tree."""
     out = _gate(rules, text, index, facts)
-    if module is None or facts is None or not any(r.wants_tree for r in out):
+    if module is None or facts is None or not out or not all(r.wants_tree for r in out):
+        # Some rule without a tree gate has the file parsed by libcst anyway: a tree gate
+        # would save only its own rule's visits, for the cost of an `ast` parse. (The rules it
+        # would have kept out report nothing: tests/test_gates.py lints with and without it.)
         return out
     from fastapi_lint.model.modern import parse
 
