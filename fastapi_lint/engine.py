@@ -22,7 +22,7 @@ import traceback
 import warnings
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Type, Union
 
 from fastapi_lint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Diagnostic, FileResult, Fix
 from fastapi_lint.model.facts import FileFacts, facts_of_source
@@ -165,10 +165,15 @@ def quick_syntax_ok(text: str) -> bool:
 # ---------------------------------------------------------------------------- rules
 
 def rules_for(enabled: FrozenSet[str]) -> List[Type[Rule]]:
-    return [r for code, r in all_rules().items() if code in enabled and r.visitor_methods()]
+    rules = [r for code, r in all_rules().items() if code in enabled and r.visitor_methods()]
+    if not _IDENTIFIER_TOKENS:
+        _IDENTIFIER_TOKENS.update(t for r in all_rules().values() for t in (*(r.tokens or ()), *(r.requires or ()))
+                                  if _IDENTIFIER.fullmatch(t))
+    return rules
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER_TOKENS: Set[str] = set()  # the rules' tokens that `_IDENTIFIER` matches whole (`rules_for`)
 
 
 def gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex] = None,
@@ -197,9 +202,34 @@ def gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex] =
 def _gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex],
           facts: Optional[FileFacts]) -> List[Type[Rule]]:
     out = []
-    identifiers = None
+    identifiers: Optional[Set[str]] = None
+    # Rules share tokens ("async", "Session", ".get(", ...): each is searched for once. A token
+    # the text lacks costs a scan of the whole text, unless it is spelled like an identifier:
+    # then every place it occurs in is inside one of the text's identifiers (a run of
+    # [A-Za-z0-9_] less its leading digits), and their distinct spellings, joined, are searched.
+    present: Dict[str, bool] = {}
+    spelled = ""
+
+    def holds(tokens: Sequence[str]) -> bool:
+        nonlocal identifiers, spelled
+        for t in tokens:
+            found = present.get(t)
+            if found is None:
+                if t in _IDENTIFIER_TOKENS:
+                    if identifiers is None:
+                        identifiers = set(_IDENTIFIER.findall(text))
+                    if not spelled:
+                        spelled = "\n".join(identifiers)
+                    found = t in identifiers or t in spelled
+                else:
+                    found = t in text
+                present[t] = found
+            if found:
+                return True
+        return False
+
     for r in rules:
-        if r.requires is not None and not any(t in text for t in r.requires):
+        if r.requires is not None and not holds(r.requires):
             continue
         names = _index_tokens(r, index)
         if names is not None:
@@ -207,7 +237,7 @@ def _gate(rules: Sequence[Type[Rule]], text: str, index: Optional[ProjectIndex],
                 identifiers = set(_IDENTIFIER.findall(text))
             if identifiers.isdisjoint(names):
                 continue
-        elif r.tokens is not None and not any(t in text for t in r.tokens):
+        elif r.tokens is not None and not holds(r.tokens):
             continue
         if facts is not None and not r.wants(facts, index):
             continue

@@ -5,7 +5,8 @@ import libcst as cst
 import pytest
 
 from fastapi_lint import lint_source
-from fastapi_lint.registry import RULES, Rule
+from fastapi_lint import engine
+from fastapi_lint.registry import RULES, Rule, all_rules
 from fastapi_lint.settings import Settings, resolve_selection
 
 BAD = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
@@ -529,3 +530,22 @@ def test_several_workers_find_what_one_finds(tmp_path, monkeypatch, how):
         monkeypatch.setattr(forkmap, "available", lambda: False)
     assert run(2) == one
     assert sum(len(codes) for _, codes, _ in one) == 30 and one[7][1][0][0] == "FPI000"
+
+
+def test_token_gate_reads_tokens_as_substrings_of_the_text():
+    """`_gate` looks identifier-like tokens up among the text's identifiers: the same answer as
+    searching the text, for tokens inside longer names, after digits or before non-ASCII."""
+    rules = engine.rules_for(frozenset(all_rules()))
+
+    def by_substring(text):
+        return [r.code for r in rules if (r.requires is None or any(t in text for t in r.requires))
+                and (r.tokens is None or any(t in text for t in r.tokens))]
+
+    texts = ["", "async def f(): pass", "x = AsyncSessionLocal()", "async 1Session", "async reopen\u00f1",
+             "async def f():\n    shutil_x = 0  # Paths", "async x.get(1) '/{x}' os.path", "9sleep async",
+             "asyncio.to_thread(f)", "async_ = 1\nsleepy = 2"]
+    fixtures = os.path.join(os.path.dirname(__file__), "fixtures")
+    texts += [open(os.path.join(fixtures, n), encoding="utf-8").read() for n in sorted(os.listdir(fixtures))
+              if n.endswith(".py")][:40]
+    for text in texts:
+        assert [r.code for r in engine._gate(rules, text, None, None)] == by_substring(text), text[:60]
