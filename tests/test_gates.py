@@ -1243,6 +1243,11 @@ def test_fpi307_wants_a_call_without_a_timeout_or_one_that_may_be_none(source, w
      True),
     ("import asyncio\nasync def f():\n    await asyncio.get_running_loop().run_in_executor(None, load(x))\n", True),
     ("import asyncio\nasync def f():\n    await asyncio.get_running_loop().run_in_executor(None, load, x)\n", False),
+    # a call among the arguments, not where the callable goes
+    ("import asyncio\nasync def f():\n    await asyncio.to_thread(load, bytes(x))\n", False),
+    ("import asyncio\nasync def f():\n    await asyncio.to_thread(*args, load(x))\n", True),
+    ("import asyncio\nasync def f():\n    await asyncio.get_running_loop().run_in_executor(None, load, g(x))\n",
+     False),
 ])
 def test_fpi107_wants_an_offload_given_a_call(source, wanted):
     rule = all_rules()["FPI107"]
@@ -1432,3 +1437,17 @@ def test_names_the_lint_resolves_keep_their_files_through_the_gate(files, tmp_pa
     gated = _project_keys(str(tmp_path), True, monkeypatch)
     assert gated == _project_keys(str(tmp_path), False, monkeypatch)
     assert sum(len(diagnostics) for diagnostics, _ in gated.values()) == 1
+
+
+@pytest.mark.parametrize("source, wanted", [
+    ("import asyncio\nasync def work(): ...\nasync def f():\n    await asyncio.to_thread(work)\n", True),
+    ("from asyncio import to_thread as t\nasync def work(): ...\nasync def f():\n    await t(work)\n", True),
+    # `work` passed to another call, an offload given something else
+    ("import asyncio\nasync def work(): ...\nasync def f():\n    log(work)\n    await asyncio.to_thread(load)\n",
+     False),
+])
+def test_fpi210_wants_a_coroutine_function_passed_to_an_offload(source, wanted):
+    rule = all_rules()["FPI210"]
+    assert rule.wants(facts_of_source(source), None) is wanted
+    found = lint_source(source, "app.py", Settings(enabled=frozenset({"FPI210"}))).diagnostics
+    assert [d.code for d in found] == (["FPI210"] if wanted else [])

@@ -241,27 +241,35 @@ PROJECT = {
                            "        self.made = Repo()\n\n    async def run(self) -> None:\n"
                            "        self.made.get(1)  # error: FPI201\n\n\nasync def imported() -> None:\n"
                            "    from app.repo import Repo\n    Repo().get(2)  # error: FPI201\n",
+    # FPI210: a `.get` passed to an offload, on a Cache (no coroutine) or on a Repo
+    "app/offload.py": "import asyncio\nfrom app.repo import Repo, Cache\n\n\nasync def read(cache: Cache, claims: dict):\n"
+                      "    await asyncio.to_thread(cache.get, 1)\n    await asyncio.to_thread(claims.get, 2)\n"
+                      "    return Repo\n",
+    "app/offload_found.py": "from asyncio import to_thread as in_thread\nfrom app.repo import Repo\n\n\n"
+                            "async def read(repo: Repo):\n    await in_thread(repo.get, 1)  # error: FPI210\n",
 }
 
 
-@pytest.mark.parametrize("rel, wanted", [("app/lookalike.py", False), ("app/found.py", True),
-                                        ("app/holder.py", False), ("app/holder_found.py", True)])
-def test_the_tree_gate_on_a_project(tmp_path, rel, wanted):
+@pytest.mark.parametrize("rel, code, wanted", [
+    ("app/lookalike.py", "FPI201", False), ("app/found.py", "FPI201", True), ("app/holder.py", "FPI201", False),
+    ("app/holder_found.py", "FPI201", True), ("app/offload.py", "FPI210", False),
+    ("app/offload_found.py", "FPI210", True)])
+def test_the_tree_gate_on_a_project(tmp_path, rel, code, wanted):
     root = str(tmp_path)
     _write(root, PROJECT)
-    settings = Settings(enabled=frozenset({"FPI201"}), root=root, jobs=1, cache=False)
+    settings = Settings(enabled=frozenset({code}), root=root, jobs=1, cache=False)
     files = discover([root], settings).files
     index, facts, _ = engine.scan(files, settings)
     path = os.path.join(root, rel)
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    rule = all_rules()["FPI201"]
+    rule = all_rules()[code]
     assert rule.wants(facts[path], index)  # the second gate alone lets both through
     module = engine.module_name_for(path, root)
     assert bool(engine.gate([rule], text, index, facts[path], module)) is wanted
     run = engine.lint_paths(files, settings)
     got = {(os.path.relpath(r.path, root), d.code) for r in run.results for d in r.diagnostics}
-    assert (rel, "FPI201") in got if wanted else (rel, "FPI201") not in got
+    assert (rel, code) in got if wanted else (rel, code) not in got
 
 
 def test_a_tree_that_cannot_be_read_keeps_the_rule(tmp_path):

@@ -27,7 +27,11 @@ from fastapi_lint.catalogs.security import (SQL_KEYWORDS, SQL_SINK_FUNCTIONS, SQ
                                             sql_words_possible)
 from fastapi_lint.catalogs.fastapi import (ADD_ROUTE_METHODS, DEPENDS, HTTP_METHODS, ROUTE_DECORATORS, normalise_path,
                                            path_parameters, stray_brace)
+from fastapi_lint.catalogs.asyncio import OFFLOAD_FUNCTIONS, RUN_IN_EXECUTOR
 from fastapi_lint.model.names import resolve_relative_name
+
+#: What FPI210's offload calls end with (`name_args`).
+_OFFLOAD_NAMES = frozenset({q.rpartition(".")[2] for q in OFFLOAD_FUNCTIONS} | {RUN_IN_EXECUTOR})
 
 _IN_ASYNC = 2
 #: In a function or lambda body, and not in a class body nested in it: the engine's
@@ -192,10 +196,13 @@ class FileFacts:
     #: A `timeout=` argument that may be None as FPI307 reads it (`literal_value`): `None`, or
     #: a name (bound to a literal somewhere); a number, an attribute or a call is not.
     timeout_maybe_none: bool
-    #: As `calls`, for calls given a call as a positional argument (`run_in_threadpool(f(x))`).
+    #: As `calls`, for calls given a call as their first positional argument, not counting
+    #: starred ones (`run_in_threadpool(f(x))`), or `run_in_executor` as its second
+    #: (`loop.run_in_executor(None, f(x))`): where FPI107 reads an offload's callable.
     call_arg_callers: FrozenSet[str]
     #: The last identifier of names and attributes passed as positional arguments of calls
-    #: (`run_in_threadpool(fetch, x)` -> "fetch", "x").
+    #: spelled like an offload function (`run_in_threadpool(fetch, x)` -> "fetch", "x";
+    #: `to_thread`, `run_sync`, `run_in_executor`, or an import's `as` name for one).
     name_args: FrozenSet[str]
     #: `sql_words`, and a call whose callee is spelled as an SQL sink's (`x.execute`, `text`)
     #: is given SQL text that may be built from parts: see `_sql_sink_built`.
@@ -500,7 +507,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     import_as = False
     untimed_calls = set()
     call_arg_callers = set()
-    name_args = set()
+    passed_names: List[Tuple[str, str]] = []  # (callee, a name or attribute passed positionally)
     timeout_maybe_none = False
     event_keywords = False
     own_args: Dict[int, ast.arguments] = {}  # id(OwnBody) -> the parameters of its function
@@ -582,14 +589,20 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 if not any(k.arg is None or k.arg == "timeout" for k in node.keywords):
                     untimed_calls.add(name)
                 if args:
+                    position = 0  # among the positional arguments that are not starred
                     for a in args:
                         kind_of_arg = type(a)
+                        if kind_of_arg is ast.Starred:
+                            continue
+                        position += 1
                         if kind_of_arg is ast.Call:
-                            call_arg_callers.add(name)
+                            # an offload's callable: the first, or `run_in_executor`'s second
+                            if position == 1 or (position == 2 and name == RUN_IN_EXECUTOR):
+                                call_arg_callers.add(name)
                         elif kind_of_arg is ast.Name:
-                            name_args.add(a.id)
+                            passed_names.append((name, a.id))
                         elif kind_of_arg is ast.Attribute:
-                            name_args.add(a.attr)
+                            passed_names.append((name, a.attr))
                 if name == "include_router" and type(node.func) is ast.Attribute:
                     router = next((k.value for k in node.keywords if k.arg == "router"), None) or next(
                         (a for a in node.args if type(a) is not ast.Starred), None)
@@ -880,6 +893,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     user_divide = loose_divide or any(b.divides and (b.user or loose_user or b.name in endpoints)
                                       for b in own_bodies.values())
     sql_words = sql_words_possible("\n".join(strings))
+    offloads = _OFFLOAD_NAMES.union(pair.partition(" ")[0] for pair in import_pairs
+                                    if pair.partition(" ")[2] in _OFFLOAD_NAMES)
+    name_args = {n for callee, n in passed_names if callee in offloads}
     return FileFacts(frozenset(names), frozenset(calls),
                      frozenset(async_calls), frozenset(decorators), frozenset(keywords),
                      frozenset(aliased), frozenset(async_defs),

@@ -232,6 +232,7 @@ class ModuleReceivers:
         # reference back would keep it in a cycle until a full garbage collection
         self._body = tree.body
         self._lost: Optional[List[Tuple[ast.Call, Optional[_Function]]]] = None
+        self._calls: List[Tuple[ast.Call, Optional[_Function]]] = []
         self._attributes: Dict[int, Dict[str, Tuple[list, list]]] = {}  # id(class) -> `_class_attributes`
         self._methods: Dict[int, _Function] = {}
         self._reading: Set[Tuple[int, str]] = set()  # (id(class), attribute) being read
@@ -252,6 +253,11 @@ class ModuleReceivers:
             self._lost = list(self._lost_calls())
         return self._lost
 
+    def calls(self) -> List[Tuple[ast.Call, Optional[_Function]]]:
+        """(call, its innermost def) for every call of the module (the walk of `_lost_calls`)."""
+        self.lost_calls()
+        return self._calls
+
     def lost_method_calls(self) -> Iterator[Tuple[ast.Call, Optional[_Function]]]:
         """The lost calls on an attribute (`x.m(...)`)."""
         return ((call, func) for call, func in self.lost_calls() if type(call.func) is ast.Attribute)
@@ -266,10 +272,13 @@ class ModuleReceivers:
         pop, push = todo.pop, todo.append
         child_fields = _CHILD_FIELDS
         AST = ast.AST
+        add_call = self._calls.append
         while todo:
             node, func, in_async, class_name = pop()
             kind = type(node)
-            if kind in _FUNCTIONS:
+            if kind is ast.Call:
+                add_call((node, func))
+            elif kind in _FUNCTIONS:
                 inner = _Function(node, class_name, func, self.module)
                 for stmt in node.body:
                     push((stmt, inner, in_async or kind is ast.AsyncFunctionDef, None))

@@ -17,7 +17,7 @@ import libcst as cst
 from fastapi_lint.catalogs import asyncio as catalog
 from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import BASE_HTTP_MIDDLEWARE, DEPENDS, keyword, positional, string_value
-from fastapi_lint.model.facts import DEPENDS_LAST
+from fastapi_lint.model.facts import _OFFLOAD_NAMES, DEPENDS_LAST
 from fastapi_lint.model.flow import enclosing_class, function_assignments, local_classes, module_assignments
 from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, origin_qualnames,
                                        qualnames, spellings)
@@ -306,20 +306,22 @@ def may_call_project_coroutine_in(tree, facts, index: ProjectIndex, module) -> b
     spelled = reach.function_spellings() | project_coroutine_names(facts, index) | facts.alias_origins.keys()
     for call, func in calls:
         callee = call.func
-        if type(callee) is ast.Name:
-            if callee.id not in spelled:
-                continue
-            kinds = receivers.function_kinds(callee.id, func)
-            if kinds is ANY or any(_is_coroutine(index.function(q)) for q in kinds):
-                return True
-            continue
-        method = callee.attr
-        if method not in names:  # as `is_project_coroutine`
-            continue
-        kinds = receivers.kinds(callee.value, func)
-        if kinds is ANY or any(_coroutine_of(index, q, method) for q in kinds):
+        if (callee.id not in spelled if type(callee) is ast.Name else callee.attr not in names):
+            continue  # (a method: as `is_project_coroutine`)
+        if _may_name_project_coroutine(receivers, callee, func, index):
             return True
     return False
+
+
+def _may_name_project_coroutine(receivers: ModuleReceivers, expr, func, index: ProjectIndex) -> bool:
+    """Whether `project_function` may find a coroutine function for `expr` (an `ast.Name` or
+    `ast.Attribute` in `func`): a bare name the module's imports or defs bind to one, or a
+    function or method of what the receiver may be (`ModuleReceivers.kinds`)."""
+    if type(expr) is ast.Name:
+        kinds = receivers.function_kinds(expr.id, func)
+        return kinds is ANY or any(_is_coroutine(index.function(q)) for q in kinds)
+    kinds = receivers.kinds(expr.value, func)
+    return kinds is ANY or any(_coroutine_of(index, q, expr.attr) for q in kinds)
 
 
 def _is_coroutine(found: Optional[FunctionSummary]) -> bool:
@@ -1588,6 +1590,32 @@ class CoroutineFunctionOffloaded(Rule):
         names = _with_aliases(facts, facts.name_args)
         return not project_coroutine_names(facts, index).isdisjoint(names) \
             or may_be_framework_async(facts, names, names)
+
+    @classmethod
+    def wants_tree(cls, tree, facts, index, module):
+        """`wants` again on the file's `ast` tree: a name or attribute passed positionally to
+        a call spelled like an offload (`FileFacts.name_args`) that `project_function` may
+        resolve to a coroutine function, receivers read as FPI201's gate reads them; or one
+        that may be a framework coroutine method (the facts alone decide that)."""
+        name, is_package = module
+        if index is None or not name or name not in index.modules:
+            return True  # the rule reads another index (`project_index_for`)
+        names = _with_aliases(facts, facts.name_args)
+        if may_be_framework_async(facts, names, names):
+            return True
+        offloads = _OFFLOAD_NAMES.union(a for a, hidden in facts.alias_origins.items()
+                                        if not hidden.isdisjoint(_OFFLOAD_NAMES))
+        receivers = ModuleReceivers.of(tree, name, is_package)
+        for call, func in receivers.calls():
+            callee = call.func
+            if (callee.id if type(callee) is ast.Name else callee.attr if type(callee) is ast.Attribute
+                    else None) not in offloads:
+                continue
+            for arg in call.args:
+                if (type(arg) is ast.Name or type(arg) is ast.Attribute) \
+                        and _may_name_project_coroutine(receivers, arg, func, index):
+                    return True
+        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
