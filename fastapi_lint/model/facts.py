@@ -194,7 +194,9 @@ class FileFacts:
     #: As `calls`, for calls with neither a `timeout=` argument nor `**kwargs`.
     untimed_calls: FrozenSet[str]
     #: A `timeout=` argument that may be None as FPI307 reads it (`literal_value`): `None`, or
-    #: a name (bound to a literal somewhere); a number, an attribute or a call is not.
+    #: a name in a file that assigns None to some name (`literal_value` follows a name bound
+    #: once to a literal, or to a name so bound, in the module); a number, an attribute or a
+    #: call is not.
     timeout_maybe_none: bool
     #: As `calls`, for calls given a call as their first positional argument, not counting
     #: starred ones (`run_in_threadpool(f(x))`), or `run_in_executor` as its second
@@ -509,6 +511,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     call_arg_callers = set()
     passed_names: List[Tuple[str, str]] = []  # (callee, a name or attribute passed positionally)
     timeout_maybe_none = False
+    timeout_name = none_bound = False  # `timeout=name`; `name = None` somewhere
     event_keywords = False
     own_args: Dict[int, ast.arguments] = {}  # id(OwnBody) -> the parameters of its function
     unawaited_names = set()
@@ -671,8 +674,10 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                         event_keywords = True
                 elif node.arg == "timeout":
                     value = node.value
-                    if type(value) is ast.Name or (type(value) is ast.Constant and value.value is None):
+                    if type(value) is ast.Constant and value.value is None:
                         timeout_maybe_none = True
+                    elif type(value) is ast.Name:
+                        timeout_name = True
                 elif node.arg == "status_code":
                     value = node.value
                     if type(value) is ast.Constant and type(value.value) is int:
@@ -794,6 +799,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     import_pairs.add(f"{alias.asname} {alias.name}")
             continue
         elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.NamedExpr:
+            if type(node.value) is ast.Constant and node.value.value is None:
+                none_bound = True
             name = _terminal(node.value) if node.value is not None else None
             if name is not None:
                 aliased.add(name)
@@ -893,6 +900,8 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     user_divide = loose_divide or any(b.divides and (b.user or loose_user or b.name in endpoints)
                                       for b in own_bodies.values())
     sql_words = sql_words_possible("\n".join(strings))
+    # a name's literal value (`taint.literal_value`) is None only through an assignment of None
+    timeout_maybe_none = timeout_maybe_none or (timeout_name and none_bound)
     offloads = _OFFLOAD_NAMES.union(pair.partition(" ")[0] for pair in import_pairs
                                     if pair.partition(" ")[2] in _OFFLOAD_NAMES)
     name_args = {n for callee, n in passed_names if callee in offloads}
