@@ -368,9 +368,11 @@ class ProjectCallees:
         not show); `self_calls`, those of `facts.self_calls` to consider (default all)."""
         if not self._loose.isdisjoint(spelled):
             return True
-        if any(self._function_reach(name).met(facts) for name in spelled.intersection(self._functions)):
+        # (`set.intersection(dict)` would walk the dict's keys: thousands on a large project)
+        functions, defining = self._functions, self._defining
+        if any(self._function_reach(name).met(facts) for name in spelled if name in functions):
             return True
-        names = methods.intersection(self._defining)
+        names = [name for name in methods if name in defining]
         if not self._ambiguous.isdisjoint(facts.class_defs) and (names or not methods.isdisjoint(local_defs)):
             return True
         for name in names:
