@@ -245,6 +245,13 @@ PROJECT = {
     "app/offload.py": "import asyncio\nfrom app.repo import Repo, Cache\n\n\nasync def read(cache: Cache, claims: dict):\n"
                       "    await asyncio.to_thread(cache.get, 1)\n    await asyncio.to_thread(claims.get, 2)\n"
                       "    return Repo\n",
+    # FPI110: a `.load()` in an async def, on a dict or on a Store whose `load` blocks
+    "app/storage.py": "class Store:\n    def load(self):\n        with open('s.json') as fh:\n"
+                      "            return fh.read()\n\n\nclass Vault(Store):\n    pass\n",
+    "app/blocking.py": "from app.storage import Store\n\n\nasync def read(claims: dict):\n"
+                       "    claims.load()\n    return Store\n",
+    "app/blocking_found.py": "from app.storage import Vault\n\n\nasync def read():\n"
+                             "    vault = Vault()\n    return vault.load()  # error: FPI110\n",
     "app/offload_found.py": "from asyncio import to_thread as in_thread\nfrom app.repo import Repo\n\n\n"
                             "async def read(repo: Repo):\n    await in_thread(repo.get, 1)  # error: FPI210\n",
 }
@@ -253,7 +260,8 @@ PROJECT = {
 @pytest.mark.parametrize("rel, code, wanted", [
     ("app/lookalike.py", "FPI201", False), ("app/found.py", "FPI201", True), ("app/holder.py", "FPI201", False),
     ("app/holder_found.py", "FPI201", True), ("app/offload.py", "FPI210", False),
-    ("app/offload_found.py", "FPI210", True)])
+    ("app/offload_found.py", "FPI210", True), ("app/blocking.py", "FPI110", False),
+    ("app/blocking_found.py", "FPI110", True)])
 def test_the_tree_gate_on_a_project(tmp_path, rel, code, wanted):
     root = str(tmp_path)
     _write(root, PROJECT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from typing import ClassVar, List, Optional, Tuple
 
 import libcst as cst
@@ -13,6 +14,7 @@ from fastapi_lint.model.fastapi import function_awaits
 from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, last_part, origin_qualnames,
                                        spellings)
 from fastapi_lint.model.index import project_index_for
+from fastapi_lint.model.receivers import ANY as ANY_KIND, ModuleReceivers
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 
 
@@ -685,6 +687,46 @@ class BlockingCallInHelper(_OnRequestPath):
             return True
         reach = ProjectCallees.of(index, "FPI110", cls._blocking_targets, inherited=True)
         return reach.met(facts, spelled(facts, calls), facts.unawaited_methods & calls, facts.function_defs)
+
+    @classmethod
+    def wants_tree(cls, tree, facts, index, module):
+        """`wants` again on the file's `ast` tree: a call in the body of an `async def` (a lambda's in
+        one too: a superset) whose `project_targets` may have a blocking chain. A bare
+        name as the module's imports and defs bind it (`ModuleReceivers.function_kinds`); a
+        method on what its receiver may be (`ModuleReceivers.kinds`: a qualified name, the
+        class of a constructor, annotation or `with`, or of a module-level instance), plus
+        the method's own class for `self.method()`, as `blocking_chain` looks them up."""
+        name, is_package = module
+        if index is None or not name or name not in index.modules:
+            return True  # the rule reads another index (`project_index_for`)
+        reach = ProjectCallees.of(index, "FPI110", cls._blocking_targets, inherited=True)
+        if not reach.ambiguous_classes.isdisjoint(facts.class_defs):
+            return True
+        # what a target can be called by: its name, a re-export's, its class's or a subclass's
+        # (a constructor), an import's `as` name, a def of the module
+        tokens = cls.index_tokens(index)
+        spelled_names = reach.function_spellings() | tokens | facts.function_defs | facts.alias_origins.keys()
+        receivers = ModuleReceivers.of(tree, name, is_package)
+        for call, func in receivers.calls():
+            if func is None or type(func.node) is not ast.AsyncFunctionDef:  # `ctx.in_async()`
+                continue
+            callee = call.func
+            if type(callee) is ast.Name:
+                if callee.id not in spelled_names:
+                    continue
+                kinds = receivers.function_kinds(callee.id, func)
+                if kinds is ANY_KIND or any(index.blocking_chain(q) for q in kinds):
+                    return True
+            elif type(callee) is ast.Attribute and callee.attr in tokens:
+                kinds = receivers.kinds(callee.value, func)
+                if kinds is ANY_KIND:
+                    return True
+                owners = set(kinds)
+                if type(callee.value) is ast.Name and func.receiver and func.receiver[1] == callee.value.id:
+                    owners.add(receivers.prefix + func.receiver[0])  # `self.m()`: the class's, nested or not
+                if any(index.blocking_chain(f"{q}.{callee.attr}") for q in owners):
+                    return True
+        return False
 
     docs = """
     ## What it does
