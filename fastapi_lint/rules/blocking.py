@@ -13,6 +13,7 @@ from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import function_awaits
 from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, last_part, origin_qualnames,
                                        spellings)
+from fastapi_lint.model.imports import dotted_name
 from fastapi_lint.model.index import project_index_for
 from fastapi_lint.model.receivers import ANY as ANY_KIND, ModuleReceivers
 from fastapi_lint.registry import FixSpec, Rule, hint, register
@@ -87,9 +88,26 @@ class _OnRequestPath(Rule):
     def report(self, node, message, fix=None) -> None:
         func = self.ctx.enclosing_functiondef()
         if func is not None and self.ctx.memo(("blocking.lifecycle", id(func)),
-                                              lambda: self.ctx.fastapi.is_lifecycle(func)):
+                                              lambda: _may_be_lifecycle(self.ctx, func)
+                                              and self.ctx.fastapi.is_lifecycle(func)):
             return
         super().report(node, message, fix)
+
+
+#: What a module must spell for one of its functions to be a startup/shutdown handler
+#: (`FastAPIModel.event_handlers`: `@app.on_event`, `add_event_handler`, `on_startup=[...]`).
+_EVENT_TOKENS = ("on_event", "add_event_handler", "on_startup", "on_shutdown")
+
+
+def _may_be_lifecycle(ctx, func: cst.FunctionDef) -> bool:
+    """Whether `FastAPIModel.is_lifecycle` can hold for `func`, without the model (which walks
+    the whole module twice): an `async def` under `@asynccontextmanager` (a lifespan), or a
+    module that can register an event handler."""
+    if func.asynchronous is not None and any(
+            (dotted_name(d.decorator) or "").endswith("asynccontextmanager") for d in func.decorators):
+        return True
+    source = ctx.source
+    return any(t in source for t in _EVENT_TOKENS)
 
 
 @register
@@ -260,7 +278,7 @@ def make_def_fix(ctx) -> Optional[FixSpec]:
     if func is None or func.asynchronous is None:
         return None
     ok = ctx.memo(("blocking.make_def", id(func)),
-                  lambda: ctx.fastapi.is_endpoint(func) and not function_awaits(func))
+                  lambda: not function_awaits(func) and ctx.fastapi.is_endpoint(func))  # the cheaper first
     if not ok:
         return None
     return FixSpec(UNSAFE, f"Make `{func.name.value}` a `def` (FastAPI runs it in the threadpool)",
