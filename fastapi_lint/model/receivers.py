@@ -348,10 +348,17 @@ class ModuleReceivers:
                 return ANY
             return self._global(ast_dotted(receiver))
         if kind is ast.Call:
-            return self._called(receiver.func, func)
+            return ANY if _makes_class_(receiver) else self._called(receiver.func, func)
         if kind is ast.Subscript or kind in _NO_ORIGIN:
             return NOTHING
         return ANY
+
+    def held_by_self(self, func: _Function, attr: str) -> Kinds:
+        """What `self.attr` may hold in a method (`func`): `_self_attribute_kinds` for a
+        module-level class, ANY for another (not read here)."""
+        if func.top_class is None:
+            return ANY
+        return self._self_attribute_kinds(func.top_class, attr, func)
 
     def _self_attribute_kinds(self, cls: ast.ClassDef, attr: str, func: _Function) -> Kinds:
         """What `receiver_class` may find for `self.attr` in a method of a module-level class:
@@ -528,7 +535,7 @@ class ModuleReceivers:
             if type(value) is ast.Name:
                 found = self._followed(value.id, func)  # `values_origin` reads that name's origin
             elif type(value) is ast.Call:
-                found = self._called(value.func, func)
+                found = ANY if _makes_class_(value) else self._called(value.func, func)
             else:
                 return ANY
             if found is ANY:
@@ -553,7 +560,13 @@ class ModuleReceivers:
         if dotted is None:
             # `x[0]()`, `f()()`, `a[k].get()`, `(await f)()`: the origin of such a callee holds
             # "(" ("<origin>[]", "<origin>()", "<origin>.get") or is None or awaited, and
-            # `project_qualname` names none of them: no class's name
+            # `project_qualname` names none of them: no class's name. Except a session
+            # factory's `class_=`: `async_sessionmaker(class_=S)()` is an S
+            inner = callee
+            while type(inner) in (ast.Call, ast.Attribute, ast.Subscript, ast.Await):
+                if type(inner) is ast.Call and _makes_class_(inner):
+                    return ANY
+                inner = inner.func if type(inner) is ast.Call else inner.value
             return NOTHING
         scope = self._binder(dotted.partition(".")[0], func)
         if scope is not None:
@@ -674,6 +687,8 @@ class ModuleReceivers:
             if scope is not None and head in scope.names.import_names:
                 found = self._imported_in(scope, dotted)  # `import httpx` in the def
                 return found if found is ANY else frozenset(q + "()" for q in found)  # type: ignore[union-attr]
+            if scope is not None and scope.receiver and scope.receiver[1] == head and rest and "." not in rest:
+                return ANY  # `self.factory()`: what the methods assign it (`async_sessionmaker()()`)
             if scope is not None or self._assigned(head):
                 # a method of a local or module-level value: "<its origin>.m()", which only
                 # catalogue origins such as "asyncpg.create_pool().acquire()" can be
@@ -731,6 +746,12 @@ class ModuleReceivers:
                 return ANY
             out |= found  # type: ignore[arg-type]
         return frozenset(out)
+
+
+def _makes_class_(call: ast.Call) -> bool:
+    """`sessionmaker(..., class_=S)`: `flow.origin` gives the factory the class S, so what
+    calling it makes is an S, whatever the factory's name (this reading does not follow it)."""
+    return any(k.arg == "class_" for k in call.keywords)
 
 
 def _plain_type(annotation: ast.expr) -> bool:

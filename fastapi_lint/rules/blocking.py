@@ -735,13 +735,17 @@ class BlockingCallInHelper(_OnRequestPath):
                 kinds = receivers.function_kinds(callee.id, func)
                 if kinds is ANY_KIND or any(index.blocking_chain(q) for q in kinds):
                     return True
-            elif type(callee) is ast.Attribute and callee.attr in tokens:
+            elif type(callee) is ast.Attribute and callee.attr in spelled_names:
                 kinds = receivers.kinds(callee.value, func)
                 if kinds is ANY_KIND:
                     return True
                 owners = set(kinds)
                 if type(callee.value) is ast.Name and func.receiver and func.receiver[1] == callee.value.id:
                     owners.add(receivers.prefix + func.receiver[0])  # `self.m()`: the class's, nested or not
+                    # ... or what the class assigns `self.m` (`call_origin`: `Repo().load`)
+                    held = receivers.held_by_self(func, callee.attr)
+                    if held is ANY_KIND or any(index.blocking_chain(q) for q in held):
+                        return True
                 if any(index.blocking_chain(f"{q}.{callee.attr}") for q in owners):
                     return True
         return False
