@@ -683,7 +683,10 @@ class BlockingCallInHelper(_OnRequestPath):
         for q in cls._blocking_targets(index):
             owner, _, name = q.rpartition(".")
             names.add(owner.rpartition(".")[2] if name == "__init__" else name)
-        return names
+        # a project subclass's constructor reaches an inherited `__init__` that blocks: the
+        # classes `ProjectCallees` finds carrying one (`SubVault()` for `Vault.__init__`)
+        reach = ProjectCallees.of(index, "FPI110", cls._blocking_targets, inherited=True)
+        return names | reach.function_spellings()
 
     @classmethod
     def index_tokens(cls, index):
