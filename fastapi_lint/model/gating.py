@@ -260,13 +260,20 @@ def project_aliases(index, qualname: str) -> Optional[FrozenSet[str]]:
 
 def _aliases(index, qualname: str) -> Optional[FrozenSet[str]]:
     reexports = index.memo("gating.reexports", lambda: _reexports(index))
+    # top-level packages (`pkg` of `pkg.svc`): a prefix of one part is followed only for a
+    # plain module; `import pkg` in many modules would make every name of the package an
+    # alias of each (see the README's known gap)
+    packages = index.memo("gating.packages",
+                          lambda: frozenset(m.partition(".")[0] for m in index.modules if "." in m))
     found = {qualname}
     level = [qualname]
     for _ in range(REEXPORT_DEPTH):
         following = []
         for name in level:
-            # each prefix of two parts or more (`pkg.svc`, `pkg.svc.Service`), and what follows it
-            dot = name.find(".")
+            # each prefix (`svcmod` of a one-part module, `pkg.svc`, `pkg.svc.Service`), and
+            # what follows it: `import svcmod` in reex.py makes `reex.svcmod.save` reach
+            # `svcmod.save`, as `ProjectIndex._reexport_of` follows it
+            dot = 0 if name.partition(".")[0] not in packages else name.find(".")
             while dot != -1:
                 end = name.find(".", dot + 1)
                 prefix, rest = (name, "") if end == -1 else (name[:end], name[end:])
