@@ -21,7 +21,7 @@ import functools
 import re
 import warnings
 from dataclasses import dataclass, fields
-from typing import AbstractSet, Dict, FrozenSet, List, Optional, Tuple
+from typing import AbstractSet, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from fastapi_lint.catalogs.security import (SQL_KEYWORDS, SQL_SINK_FUNCTIONS, SQL_SINK_METHODS, USER_INPUT_ATTRIBUTES,
                                             sql_words_possible)
@@ -32,6 +32,13 @@ from fastapi_lint.model.names import resolve_relative_name
 
 #: What FPI210's offload calls end with (`name_args`).
 _OFFLOAD_NAMES = frozenset({q.rpartition(".")[2] for q in OFFLOAD_FUNCTIONS} | {RUN_IN_EXECUTOR})
+
+
+def offload_spellings(import_aliases: Iterable[str]) -> FrozenSet[str]:
+    """What a call of an offload function may end with: its own name, or an import's `as`
+    name hiding one (`import_aliases` as `FileFacts.import_aliases` spells them: "alias name")."""
+    return _OFFLOAD_NAMES.union(alias for alias, _, name in (pair.partition(" ") for pair in import_aliases)
+                                if name in _OFFLOAD_NAMES)
 
 _IN_ASYNC = 2
 #: In a function or lambda body, and not in a class body nested in it: the engine's
@@ -902,8 +909,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     sql_words = sql_words_possible("\n".join(strings))
     # a name's literal value (`taint.literal_value`) is None only through an assignment of None
     timeout_maybe_none = timeout_maybe_none or (timeout_name and none_bound)
-    offloads = _OFFLOAD_NAMES.union(pair.partition(" ")[0] for pair in import_pairs
-                                    if pair.partition(" ")[2] in _OFFLOAD_NAMES)
+    offloads = offload_spellings(import_pairs)
     name_args = {n for callee, n in passed_names if callee in offloads}
     return FileFacts(frozenset(names), frozenset(calls),
                      frozenset(async_calls), frozenset(decorators), frozenset(keywords),

@@ -128,6 +128,24 @@ def positional(call: cst.Call, index: int) -> Optional[cst.Arg]:
     return pos[index] if index < len(pos) else None
 
 
+#: What a module must spell for one of its functions to be a startup/shutdown handler
+#: (`FastAPIModel.event_handlers`: `@app.on_event`, `add_event_handler`, `on_startup=[...]`).
+EVENT_HANDLER_TOKENS = ("on_event", "add_event_handler", "on_startup", "on_shutdown")
+
+
+def lifespan_shaped(func: cst.FunctionDef) -> bool:
+    """An `async def` under `@asynccontextmanager`: what a lifespan function must be."""
+    return func.asynchronous is not None and any(
+        (dotted_name(d.decorator) or "").endswith("asynccontextmanager") for d in func.decorators)
+
+
+def may_be_lifecycle(source: str, func: cst.FunctionDef) -> bool:
+    """Whether `FastAPIModel.is_lifecycle` can hold for `func` of a module with this source,
+    without the model (which walks the whole module twice): a lifespan's shape, or a module
+    that can register an event handler."""
+    return lifespan_shaped(func) or any(t in source for t in EVENT_HANDLER_TOKENS)
+
+
 class FastAPIModel:
     def __init__(self, ctx: "ModuleContext") -> None:
         self.ctx = ctx
@@ -180,8 +198,7 @@ class FastAPIModel:
         first request or after the last, so nothing waits on the event loop while it runs."""
         if any(h.func is func for h in self.event_handlers):
             return True
-        if func.asynchronous is None or not any(
-                (dotted_name(d.decorator) or "").endswith("asynccontextmanager") for d in func.decorators):
+        if not lifespan_shaped(func):
             return False
         name = func.name.value
         if name in self.lifespan_names or "lifespan" in name.lower():

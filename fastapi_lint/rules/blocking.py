@@ -10,10 +10,9 @@ import libcst as cst
 from fastapi_lint.catalogs.blocking import (ANY, BLOCKING_SLEEP, CALLABLE_FACTORIES, FUNCTIONS, OBJECTS, OFFLOAD,
                                             match_blocking, offload_spec)
 from fastapi_lint.diagnostics import SAFE, UNSAFE
-from fastapi_lint.model.fastapi import function_awaits
+from fastapi_lint.model.fastapi import function_awaits, may_be_lifecycle
 from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, last_part, origin_qualnames,
                                        spellings)
-from fastapi_lint.model.imports import dotted_name
 from fastapi_lint.model.index import project_index_for
 from fastapi_lint.model.receivers import ANY as ANY_KIND, ModuleReceivers
 from fastapi_lint.registry import FixSpec, Rule, hint, register
@@ -88,26 +87,10 @@ class _OnRequestPath(Rule):
     def report(self, node, message, fix=None) -> None:
         func = self.ctx.enclosing_functiondef()
         if func is not None and self.ctx.memo(("blocking.lifecycle", id(func)),
-                                              lambda: _may_be_lifecycle(self.ctx, func)
+                                              lambda: may_be_lifecycle(self.ctx.source, func)
                                               and self.ctx.fastapi.is_lifecycle(func)):
             return
         super().report(node, message, fix)
-
-
-#: What a module must spell for one of its functions to be a startup/shutdown handler
-#: (`FastAPIModel.event_handlers`: `@app.on_event`, `add_event_handler`, `on_startup=[...]`).
-_EVENT_TOKENS = ("on_event", "add_event_handler", "on_startup", "on_shutdown")
-
-
-def _may_be_lifecycle(ctx, func: cst.FunctionDef) -> bool:
-    """Whether `FastAPIModel.is_lifecycle` can hold for `func`, without the model (which walks
-    the whole module twice): an `async def` under `@asynccontextmanager` (a lifespan), or a
-    module that can register an event handler."""
-    if func.asynchronous is not None and any(
-            (dotted_name(d.decorator) or "").endswith("asynccontextmanager") for d in func.decorators):
-        return True
-    source = ctx.source
-    return any(t in source for t in _EVENT_TOKENS)
 
 
 @register
@@ -724,21 +707,24 @@ class BlockingCallInHelper(_OnRequestPath):
         if not reach.ambiguous_classes.isdisjoint(facts.class_defs):
             return True
         # what a target can be called by: its name, a re-export's, its class's or a subclass's
-        # (a constructor), an import's `as` name, a def of the module
-        tokens = cls.index_tokens(index)
-        spelled_names = reach.function_spellings() | tokens | facts.function_defs | facts.alias_origins.keys()
+        # (a constructor: `index_tokens`), an import's `as` name, a def of the module
+        tokens, defs, aliases = cls.index_tokens(index), facts.function_defs, facts.alias_origins
+
+        def may_spell(name: str) -> bool:
+            return name in tokens or name in defs or name in aliases
+
         receivers = ModuleReceivers.of(tree, name, is_package)
         for call, func in receivers.calls():
             if func is None or type(func.node) is not ast.AsyncFunctionDef:  # `ctx.in_async()`
                 continue
             callee = call.func
             if type(callee) is ast.Name:
-                if callee.id not in spelled_names:
+                if not may_spell(callee.id):
                     continue
                 kinds = receivers.function_kinds(callee.id, func)
                 if kinds is ANY_KIND or any(index.blocking_chain(q) for q in kinds):
                     return True
-            elif type(callee) is ast.Attribute and callee.attr in spelled_names:
+            elif type(callee) is ast.Attribute and may_spell(callee.attr):
                 kinds = receivers.kinds(callee.value, func)
                 if kinds is ANY_KIND:
                     return True

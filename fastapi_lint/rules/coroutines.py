@@ -17,7 +17,7 @@ import libcst as cst
 from fastapi_lint.catalogs import asyncio as catalog
 from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import BASE_HTTP_MIDDLEWARE, DEPENDS, keyword, positional, string_value
-from fastapi_lint.model.facts import _OFFLOAD_NAMES, DEPENDS_LAST
+from fastapi_lint.model.facts import DEPENDS_LAST, offload_spellings
 from fastapi_lint.model.flow import enclosing_class, function_assignments, local_classes, module_assignments
 from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, origin_qualnames,
                                        qualnames, spellings)
@@ -1603,8 +1603,7 @@ class CoroutineFunctionOffloaded(Rule):
         names = _with_aliases(facts, facts.name_args)
         if may_be_framework_async(facts, names, names):
             return True
-        offloads = _OFFLOAD_NAMES.union(a for a, hidden in facts.alias_origins.items()
-                                        if not hidden.isdisjoint(_OFFLOAD_NAMES))
+        offloads = offload_spellings(facts.import_aliases)
         receivers = ModuleReceivers.of(tree, name, is_package)
         for call, func in receivers.calls():
             callee = call.func
