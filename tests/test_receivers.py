@@ -331,11 +331,25 @@ Db = Annotated["httpx.AsyncClient", Depends(get_client)]
 
 
 class Service:
+    pool: "asyncpg.Pool"
+
+    def __init__(self):
+        self.client = httpx.AsyncClient()
+        self.factory = make_factory()
+
+    async def fetch(self):
+        return 1
+
     async def run(self, request: Request, client, db: Db):
         request.json()  # annotated parameter
         client.get("/")  # bare parameter
         db.get("/")  # alias of an annotation
-        self.http.get("/")  # self attribute
+        self.http.get("/")  # self attribute the class never assigns
+        self.client.get("/")  # self attribute assigned in __init__
+        self.pool.fetch("x")  # self attribute annotated in the class body
+        (await self.fetch()).json()  # awaited result of a method
+        self.factory().commit()  # call of an assigned self attribute
+        open("x").read()  # builtin
         c = httpx.AsyncClient()
         c.get("/")  # imported constructor
         response = await c.get("/")
@@ -355,7 +369,12 @@ ORIGINS = {
     "annotated parameter": {"fastapi.Request()"},
     "bare parameter": set(),
     "alias of an annotation": {"typing.Annotated()", "httpx.AsyncClient()"},  # the wrapper too: a superset
-    "self attribute": ANY,
+    "self attribute the class never assigns": set(),
+    "self attribute assigned in __init__": {"httpx.AsyncClient()"},
+    "self attribute annotated in the class body": {"asyncpg.Pool()"},
+    "awaited result of a method": set(),
+    "call of an assigned self attribute": ANY,
+    "builtin": {"builtins.open()"},
     "imported constructor": {"httpx.AsyncClient()"},
     "method result of a local": set(),
     "chained catalogue origin": ANY,
@@ -384,6 +403,27 @@ def test_what_origins_each_receiver_may_have():
     ("from httpx import AsyncClient\nfrom pytest_mock import MockerFixture\n\n\nasync def f(client: AsyncClient, mocker: MockerFixture):\n"
      "    mocker.patch('x')\n    response = await client.get('/')\n    return response.json()\n", False),
     ("from httpx import AsyncClient\n\n\nasync def f(client: AsyncClient):\n    client.get('/')\n", True),
+    # a framework object held by `self`, however the class gives it one
+    ("import httpx\n\n\nclass Api:\n    def __init__(self):\n        self.client = httpx.AsyncClient()\n\n"
+     "    async def ping(self):\n        self.client.get('/')\n", True),
+    ("import httpx\n\n\nclass Api:\n    client = httpx.AsyncClient()\n\n"
+     "    async def ping(self):\n        self.client.get('/')\n", True),
+    ("from redis.asyncio import Redis\n\n\nclass Cache:\n    redis: Redis\n\n"
+     "    async def drop(self, key):\n        self.redis.delete(key)\n", True),
+    ("from sqlalchemy.ext.asyncio import async_sessionmaker\n\n\nclass Store:\n    def __init__(self, engine):\n"
+     "        self.make = async_sessionmaker(engine)\n\n    async def save(self):\n        session = self.make()\n"
+     "        session.commit()\n", True),
+    # look-alikes (the facts let them through): what the class never assigns, a method's
+    # result, a builtin's, a sync client held by `self`
+    ("from httpx import AsyncClient\n\n\nclass Api:\n    async def ping(self, c: AsyncClient):\n"
+     "        await c.get('/')\n        self.client.get('/')\n", False),
+    ("from fastapi import Request\n\n\nclass Api:\n    async def fetch(self):\n        return 1\n\n"
+     "    async def ping(self, request: Request):\n        await request.json()\n        r = await self.fetch()\n"
+     "        r.json()\n", False),
+    ("import aiofiles\n\n\nasync def f():\n    async with aiofiles.open('y') as g:\n        await g.read()\n"
+     "    with open('x') as fp:\n        fp.read()\n", False),
+    ("import httpx\n\n\nclass Api:\n    def __init__(self):\n        self.client = httpx.Client()\n\n"
+     "    async def ping(self, c: httpx.AsyncClient):\n        await c.get('/')\n        self.client.get('/')\n", False),
 ])
 def test_fpi202_tree_gate(source, wanted):
     rule = all_rules()["FPI202"]

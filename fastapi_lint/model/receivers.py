@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
 from fastapi_lint.catalogs import asyncio as catalog
 from fastapi_lint.model.facts import _CHILD_FIELDS, _FUNCTIONS, _MATCH_CAPTURES, _mark_lost, first_parameter, node_fields
@@ -367,6 +367,13 @@ class ModuleReceivers:
         else each value assigned to it in the class body (read where the call is) or to
         `self.attr` in a method (read in that method). An attribute the class assigns nowhere
         has no origin: nothing."""
+        return self._read_self_attribute(cls, attr, func, lambda a: self._annotation(a, func), self.kinds)
+
+    def _read_self_attribute(self, cls: ast.ClassDef, attr: str, func: _Function,
+                             annotated: Callable[[ast.expr], Kinds],
+                             assigned: Callable[[ast.expr, _Function], Kinds]) -> Kinds:
+        """The union of `annotated(annotation)` over the annotations of `self.attr` if any,
+        else of `assigned(value, where it is read)` over the values assigned to it."""
         key = (id(cls), attr)
         if key in self._reading:
             return ANY  # `self.a = self.b` and back: `values_origin` stops; so does this reading
@@ -374,8 +381,8 @@ class ModuleReceivers:
         self._reading.add(key)
         try:
             out: Set[str] = set()
-            for found in ([self._annotation(a, func) for a in annotations] if annotations else
-                          (self.kinds(v, func if m is None else self._method(m, cls)) for v, m in values)):
+            for found in ([annotated(a) for a in annotations] if annotations else
+                          (assigned(v, func if m is None else self._method(m, cls)) for v, m in values)):
                 if found is ANY:
                     return ANY
                 out |= found  # type: ignore[arg-type]
@@ -688,7 +695,9 @@ class ModuleReceivers:
                 found = self._imported_in(scope, dotted)  # `import httpx` in the def
                 return found if found is ANY else frozenset(q + "()" for q in found)  # type: ignore[union-attr]
             if scope is not None and scope.receiver and scope.receiver[1] == head and rest and "." not in rest:
-                return ANY  # `self.factory()`: what the methods assign it (`async_sessionmaker()()`)
+                # `self.factory()`: what the methods assign it (`async_sessionmaker()()`); in a
+                # method of a class that assigns it nothing (`self.load()` of a def), no origin
+                return NOTHING if self._unassigned_on_self(receiver.func, func) else ANY
             if scope is not None or self._assigned(head):
                 # a method of a local or module-level value: "<its origin>.m()", which only
                 # catalogue origins such as "asyncpg.create_pool().acquire()" can be
@@ -697,20 +706,40 @@ class ModuleReceivers:
                 return frozenset({self.prefix + dotted + "()"})
             qual = self.imports.get(head)
             if qual is None:
-                return ANY
+                # in a def, a name no scope binds is a builtin (`ModuleContext.resolve_name`):
+                # `open(p)` is "builtins.open()" (a class body, where `func` is None, may bind it)
+                return frozenset({f"builtins.{dotted}()"}) if func is not None and head in _BUILTINS else ANY
             return frozenset({qual + (f".{rest}" if rest else "") + "()"})
         if kind is ast.Attribute:
             head = _head(receiver)
             if head is not None and type(receiver.value) is ast.Name:
                 scope = self._binder(head, func)
                 if scope is not None and scope.receiver and scope.receiver[1] == head:
-                    return ANY  # `self.client`: what a method assigns it
+                    # `self.client`: what the class assigns it (`_Resolver.values_origin`)
+                    if scope is func and func.top_class is not None:
+                        return self._self_attribute_origins(func.top_class, receiver.attr, func, depth)
+                    return ANY
             return NOTHING  # "<origin>.attr" or a qualified name: neither ends with "()"
         if kind is ast.Name:
             return self._name_origins(receiver.id, func, depth)
         if kind is ast.Subscript or kind in _NO_ORIGIN:
             return NOTHING
         return ANY
+
+    def _self_attribute_origins(self, cls: ast.ClassDef, attr: str, func: _Function, depth: int) -> Kinds:
+        """`origins` of `self.attr` in a method of a module-level class, read as
+        `_self_attribute_kinds` reads it: the annotations win (instances of them), else each
+        value assigned (read in the method assigning it); nothing for an attribute the class
+        assigns nowhere."""
+        return self._read_self_attribute(cls, attr, func, lambda a: _instances(self._annotation(a, func)),
+                                         lambda v, where: self.origins(v, where, depth + 1))
+
+    def _unassigned_on_self(self, attribute: ast.Attribute, func: Optional[_Function]) -> bool:
+        """`self.attr` read in the method `func` itself, of a module-level class that assigns
+        `attr` nowhere (`_class_attributes`): `flow._Resolver.origin` finds no value, no origin."""
+        return func is not None and func.top_class is not None and func.receiver is not None \
+            and type(attribute.value) is ast.Name and func.receiver[1] == attribute.value.id \
+            and attribute.attr not in self._class_attributes(func.top_class)
 
     def _assigned(self, head: str) -> bool:
         names = self.names
