@@ -152,11 +152,15 @@ def _unvalidated():
 
 
 def quick_syntax_ok(text: str) -> bool:
-    """A cheap check (CPython's parser, ~10x faster than libcst) for files the token gate skips."""
+    """A cheap check (CPython's parser, ~10x faster than libcst) for files the token gate skips:
+    of the text rewritten for the running interpreter where it uses newer syntax (`modern.py`),
+    as the scan reads it (polar: 72 files of Python 3.12 syntax went to libcst to be checked)."""
+    from fastapi_lint.model.modern import parse
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(text)
+            parse(text)
         return True
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False

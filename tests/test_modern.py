@@ -123,3 +123,21 @@ def test_a_blocking_helper_in_a_modern_module_is_seen_from_a_route(tmp_path):
     found = {(r.path.rsplit("/", 1)[-1], d.code, d.line) for r in run.results for d in r.diagnostics}
     assert ("app.py", "FPI110", 9) in found
     assert not run.errors
+
+
+def test_a_selection_without_the_index_checks_modern_files_with_ast(tmp_path, monkeypatch):
+    """`--select FPI101` (no rule needs the index): a file of newer syntax without the rule's
+    tokens is checked for syntax errors on its rewrite, not sent to libcst; a real syntax
+    error still is, and is reported."""
+    from fastapi_lint import engine
+
+    (tmp_path / "modern.py").write_text("type Alias = int\n\n\nclass Box[T]:\n    item: T\n")
+    (tmp_path / "broken.py").write_text("type Alias = int\n\ndef f(:\n    pass\n")
+    parsed = []
+    real = engine.parse_source
+    monkeypatch.setattr(engine, "parse_source", lambda data: parsed.append(data) or real(data))
+    settings = Settings(enabled=frozenset({"FPI101"}), root=str(tmp_path), jobs=1, cache=False)
+    run = engine.lint_paths([str(tmp_path / "modern.py"), str(tmp_path / "broken.py")], settings)
+    found = {(r.path.rsplit("/", 1)[-1], d.code) for r in run.results for d in r.diagnostics}
+    assert found == {("broken.py", "FPI000")}
+    assert len(parsed) == 1 and b"def f(:" in parsed[0]
