@@ -289,6 +289,17 @@ def _aliases(index, qualname: str) -> Optional[FrozenSet[str]]:
     return frozenset(found)
 
 
+def _instance_classes(index) -> Dict[str, Set[str]]:
+    """class qualified name -> the module-level instances of it (`service = Service()`), as
+    `class_qualname` resolves what built them."""
+    out: Dict[str, Set[str]] = {}
+    for q, built in index.instances.items():
+        cls = index.class_qualname(built)
+        if cls is not None:
+            out.setdefault(cls, set()).add(q)
+    return out
+
+
 class ProjectCallees:
     """Which of some project functions and methods (`targets`, qualified names of the index's
     functions) a file's calls can reach: built once per index and rule (`of`).
@@ -430,7 +441,8 @@ class ProjectCallees:
         classes = _closure(self._defining[method], self._subclasses()) if self.inherited \
             else set(self._defining[method])
         index = self.index
-        return classes | {q for q, built in index.instances.items() if index.class_qualname(built) in classes}
+        built = index.memo("gating.instance_classes", lambda: _instance_classes(index))
+        return classes.union(*(built[c] for c in classes if c in built))
 
     def _subclasses(self) -> Dict[str, Set[str]]:
         if self._children is None:
