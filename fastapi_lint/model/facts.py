@@ -20,6 +20,14 @@ import ast
 import functools
 import re
 import warnings
+# The node kinds `file_facts` tests, as globals: one lookup each rather than `ast` and then
+# its attribute (every file of a run goes through that walk: 10-18% of its time on polar).
+from ast import (
+    AnnAssign, Assign, AsyncFunctionDef, Attribute, AugAssign, Await, BinOp, Call, ClassDef,
+    Constant, Div, ExceptHandler, Expr, FormattedValue, Global, If, Import, ImportFrom, JoinedStr,
+    Lambda, Module, Name, NamedExpr, Nonlocal, Not, Raise, Return, Starred, Subscript, UnaryOp,
+    While, Yield, YieldFrom,
+)
 from dataclasses import dataclass, fields
 from typing import AbstractSet, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
@@ -478,8 +486,8 @@ def _received(args: ast.arguments) -> Optional[FrozenSet[str]]:
     return frozenset(p.arg for p in params)
 
 
-def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
-               named_calls: Optional[Dict[str, List[ast.Call]]] = None,
+def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
+               named_calls: Optional[Dict[str, List[Call]]] = None,
                module: Optional[Tuple[Optional[str], bool]] = None) -> FileFacts:
     """One walk over the tree. With `bodies`, also fills it: id(def node) -> its OwnBody
     (calls in source order). With `named_calls`, also appends to each of its lists the calls
@@ -545,17 +553,17 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
     while stack:
         node, flags, own = pop()
         kind = type(node)
-        if kind is ast.Name:
+        if kind is Name:
             names.add(node.id)
             bare_names.add(node.id)
             continue
         if kind in _PLAIN:
             pass  # no branch below: straight to the children
-        elif kind is ast.Attribute:
+        elif kind is Attribute:
             names.add(node.attr)
             parts = [node.attr]
             inner = node.value
-            while type(inner) is ast.Attribute:
+            while type(inner) is Attribute:
                 parts.append(inner.attr)
                 inner = inner.value
             # (every part: `request.query_params.get`, `file.filename.lower` read input too)
@@ -564,23 +572,23 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     own.user = True
                 elif flags & _IN_DEF:
                     loose_user = True
-            if type(inner) is ast.Name:
+            if type(inner) is Name:
                 # a dotted name: its inner attributes add only their names; the head is walked
                 names.update(parts)
                 parts.append(inner.id)
                 chains.append(".".join(reversed(parts)))
                 push((inner, flags, own))
                 continue
-        elif kind is ast.Call:
+        elif kind is Call:
             if own is not None:
                 own.calls.append(node)
             args = node.args
             name = _terminal(node.func)
             if args:
                 first = args[0]
-                if type(first) is ast.Starred:
-                    first = next((a for a in args if type(a) is not ast.Starred), None)
-                if type(first) is ast.Call:
+                if type(first) is Starred:
+                    first = next((a for a in args if type(a) is not Starred), None)
+                if type(first) is Call:
                     inner = _terminal(first.func)
                     if inner is not None:
                         arg_calls.add(inner)
@@ -588,7 +596,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                             depends_arg_calls.add(inner)
             if name in DEPENDS_LAST:
                 for k in node.keywords:
-                    if k.arg == "dependency" and type(k.value) is ast.Call:
+                    if k.arg == "dependency" and type(k.value) is Call:
                         inner = _terminal(k.value.func)
                         if inner is not None:
                             depends_arg_calls.add(inner)
@@ -602,34 +610,34 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     position = 0  # among the positional arguments that are not starred
                     for a in args:
                         kind_of_arg = type(a)
-                        if kind_of_arg is ast.Starred:
+                        if kind_of_arg is Starred:
                             continue
                         position += 1
-                        if kind_of_arg is ast.Call:
+                        if kind_of_arg is Call:
                             # an offload's callable: the first, or `run_in_executor`'s second
                             if position == 1 or (position == 2 and name == RUN_IN_EXECUTOR):
                                 call_arg_callers.add(name)
-                        elif kind_of_arg is ast.Name:
+                        elif kind_of_arg is Name:
                             passed_names.append((name, a.id))
-                        elif kind_of_arg is ast.Attribute:
+                        elif kind_of_arg is Attribute:
                             passed_names.append((name, a.attr))
-                if name == "include_router" and type(node.func) is ast.Attribute:
+                if name == "include_router" and type(node.func) is Attribute:
                     router = next((k.value for k in node.keywords if k.arg == "router"), None) or next(
-                        (a for a in node.args if type(a) is not ast.Starred), None)
+                        (a for a in node.args if type(a) is not Starred), None)
                     owner = _owner_name(node.func.value)
                     router = _owner_name(router) if router is not None else None
                     if owner is not None and router is not None:
                         includes.append((owner, router))
                 elif name in ROUTE_CALLS:
                     path = _route_path(node)
-                    owner = _owner_name(node.func.value) if type(node.func) is ast.Attribute else None
+                    owner = _owner_name(node.func.value) if type(node.func) is Attribute else None
                     if name in ADD_ROUTE_METHODS:
                         # the model takes it for a route when its endpoint is a bare name of a
                         # def of the module (known once the walk is over)
                         endpoint = next((k.value for k in node.keywords if k.arg == "endpoint"), None)
                         if endpoint is None:
-                            endpoint = ([a for a in node.args if type(a) is not ast.Starred][1:2] or [None])[0]
-                        if type(endpoint) is ast.Name:
+                            endpoint = ([a for a in node.args if type(a) is not Starred][1:2] or [None])[0]
+                        if type(endpoint) is Name:
                             add_routes.append((endpoint.id, path, any(k.arg == "response_model" for k in node.keywords),
                                                (owner, path, _registration_scope(own, flags), _METHOD_OF.get(name, "*"))))
                     elif path is not None and owner is not None and id(node) in decorator_scopes:
@@ -640,9 +648,9 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     if id(node) in lost:
                         lost_calls.add(name)
                     func = node.func
-                    if type(func) is ast.Name:
+                    if type(func) is Name:
                         unawaited_names.add(name)
-                    elif own is not None and own.receiver is not None and type(func.value) is ast.Name \
+                    elif own is not None and own.receiver is not None and type(func.value) is Name \
                             and func.value.id == own.receiver:
                         self_calls.add(f"{own.owner}.{name}")
                     else:
@@ -651,43 +659,43 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     async_calls.add(name)
                 if not flags & _IN_FUNCTION_SCOPE:
                     scope_calls.add(name)
-        elif kind is ast.Constant:
+        elif kind is Constant:
             if type(node.value) is str:
                 strings.append(node.value)
                 if flags & _IN_TYPE:
                     type_string_names.update(_IDENTIFIER.findall(node.value))
             continue
-        elif kind is ast.Expr:
-            if type(node.value) is ast.Constant:
+        elif kind is Expr:
+            if type(node.value) is Constant:
                 continue  # a docstring: no value reaches anything
             _mark_lost(node.value, lost)
-            if type(node.value) is ast.Call:
+            if type(node.value) is Call:
                 name = _terminal(node.value.func)
                 if name is not None:
                     statement_calls.add(name)
-        elif kind is ast.If or kind is ast.While:
+        elif kind is If or kind is While:
             _mark_lost(node.test, lost)
-        elif kind is ast.UnaryOp:
-            if type(node.op) is ast.Not:
+        elif kind is UnaryOp:
+            if type(node.op) is Not:
                 _mark_lost(node.operand, lost)
         elif kind is ast.keyword:
             if node.arg:
                 names.add(node.arg)
                 keywords.add(node.arg)
-                if node.arg == "prefix" and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                if node.arg == "prefix" and isinstance(node.value, Constant) and isinstance(node.value.value, str):
                     prefixes.add(node.value.value)
                 elif node.arg == "on_startup" or node.arg == "on_shutdown":
                     if not _forwarded(node.value, own_args.get(id(own)) if own is not None else None):
                         event_keywords = True
                 elif node.arg == "timeout":
                     value = node.value
-                    if type(value) is ast.Constant and value.value is None:
+                    if type(value) is Constant and value.value is None:
                         timeout_maybe_none = True
-                    elif type(value) is ast.Name:
+                    elif type(value) is Name:
                         timeout_name = True
                 elif node.arg == "status_code":
                     value = node.value
-                    if type(value) is ast.Constant and type(value.value) is int:
+                    if type(value) is Constant and type(value.value) is int:
                         status_codes.add(str(value.value))
                     else:
                         name = _terminal(value)
@@ -697,35 +705,35 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     _add_type_names(node.value, bound_values)
                     push((node.value, flags | _IN_TYPE, own))
                     continue
-                elif node.arg in _CALLABLE_KEYWORDS and type(node.value) is ast.Call:
+                elif node.arg in _CALLABLE_KEYWORDS and type(node.value) is Call:
                     name = _terminal(node.value.func)
                     if name is not None:
                         arg_calls.add(name)
-        elif kind is ast.Await:
-            if type(node.value) is ast.Call:
+        elif kind is Await:
+            if type(node.value) is Call:
                 awaited.add(id(node.value))
         elif kind is ast.arg:
             names.add(node.arg)
             if node.annotation is not None:
                 push((node.annotation, flags | _IN_TYPE, own))
             continue
-        elif kind in _FUNCTIONS or kind is ast.Lambda:
+        elif kind in _FUNCTIONS or kind is Lambda:
             if own is not None:
                 own.nested = True
             inner = flags | _IN_FUNCTION_SCOPE | _IN_DEF
-            if kind is not ast.Lambda:
+            if kind is not Lambda:
                 names.add(node.name)
                 function_defs.add(node.name)
-                if kind is ast.AsyncFunctionDef:
+                if kind is AsyncFunctionDef:
                     async_defs.add(node.name)
                     inner |= _IN_ASYNC
                 routed = False
                 for d in node.decorator_list:
-                    target = d.func if isinstance(d, ast.Call) else d
+                    target = d.func if isinstance(d, Call) else d
                     name = _terminal(target)
                     if name is not None:
                         decorators.add(name)
-                        if kind is ast.AsyncFunctionDef:
+                        if kind is AsyncFunctionDef:
                             async_decorators.add(name)
                         if name in ROUTE_DECORATORS and target is not d:
                             routed = True
@@ -753,13 +761,13 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 push((node.body, inner, None))
             push((node.args, flags | _IN_DEF, None))
             continue
-        elif kind is ast.ClassDef:
+        elif kind is ClassDef:
             if own is not None:
                 own.nested = True  # and nothing of the class is the function's own body
             names.add(node.name)
             class_defs.add(node.name)
             for d in node.decorator_list:
-                name = _terminal(d.func if isinstance(d, ast.Call) else d)
+                name = _terminal(d.func if isinstance(d, Call) else d)
                 if name is not None:
                     decorators.add(name)
             for stmt in node.body:  # a class body is a scope of its own, even in a function
@@ -770,10 +778,10 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 for item in getattr(node, field, ()):
                     push((item, flags, None))
             continue
-        elif kind is ast.ExceptHandler:
+        elif kind is ExceptHandler:
             if node.name:
                 names.add(node.name)
-        elif kind is ast.Import:
+        elif kind is Import:
             for alias in node.names:
                 names.update(alias.name.split("."))
                 if alias.asname:
@@ -788,7 +796,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     bindings.add(head)
                     imported.append((head, head))
             continue
-        elif kind is ast.ImportFrom:
+        elif kind is ImportFrom:
             base = "." * (node.level or 0) + (node.module or "")
             if node.module:
                 names.update(node.module.split("."))
@@ -805,19 +813,19 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     aliased.add(alias.name)
                     import_pairs.add(f"{alias.asname} {alias.name}")
             continue
-        elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.NamedExpr:
-            if type(node.value) is ast.Constant and node.value.value is None:
+        elif kind is Assign or kind is AnnAssign or kind is NamedExpr:
+            if type(node.value) is Constant and node.value.value is None:
                 none_bound = True
             name = _terminal(node.value) if node.value is not None else None
             if name is not None:
                 aliased.add(name)
-            if kind is ast.Assign:
+            if kind is Assign:
                 target = node.targets[0] if len(node.targets) == 1 else None
             else:
-                target = node.target if kind is ast.AnnAssign else None  # not a walrus
+                target = node.target if kind is AnnAssign else None  # not a walrus
             if type(target) in _STORE_TARGETS and node.value is not None and flags & _IN_FUNCTION_SCOPE:
                 _mark_lost(node.value, lost)
-            if kind is ast.AnnAssign:
+            if kind is AnnAssign:
                 push((node.target, flags, own))
                 push((node.annotation, flags | _IN_TYPE, own))
                 if node.value is not None:
@@ -831,36 +839,36 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     for stmt in part:
                         push((stmt, flags, own))
                 continue
-        elif kind is ast.Yield or kind is ast.YieldFrom:
+        elif kind is Yield or kind is YieldFrom:
             if own is not None:
                 own.yields = True
             name = _terminal(node.value) if node.value is not None else None
             if name is not None:
                 bound_values.add(name)
-        elif kind is ast.Return:
+        elif kind is Return:
             name = _terminal(node.value) if node.value is not None else None
             if name is not None:
                 bound_values.add(name)
             if flags & _IN_ASYNC and node.value is not None:
                 _mark_lost(node.value, lost)
-        elif kind is ast.Raise:
+        elif kind is Raise:
             if flags & _IN_TRY and node.exc is not None:
-                exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                exc = node.exc.func if isinstance(node.exc, Call) else node.exc
                 name = _terminal(exc)
                 if name is not None:
                     raised_in_try.add(name)
-        elif kind is ast.BinOp or kind is ast.AugAssign:
+        elif kind is BinOp or kind is AugAssign:
             operators.add(type(node.op).__name__)
-            if kind is ast.BinOp and type(node.op) is ast.Div and flags & _IN_DEF and not (
-                    type(node.left) is ast.Constant and type(node.left.value) in (int, float)):
+            if kind is BinOp and type(node.op) is Div and flags & _IN_DEF and not (
+                    type(node.left) is Constant and type(node.left.value) in (int, float)):
                 if own is None:
                     loose_divide = True  # a lambda's, a class body's in a def: not followed
                 else:
                     own.divides = True
-        elif kind is ast.JoinedStr:
-            if "JoinedStr" not in operators and any(type(v) is ast.FormattedValue for v in node.values):
+        elif kind is JoinedStr:
+            if "JoinedStr" not in operators and any(type(v) is FormattedValue for v in node.values):
                 operators.add("JoinedStr")
-        elif kind is ast.Subscript:
+        elif kind is Subscript:
             push((node.value, flags, own))
             push((node.slice, flags | _IN_TYPE, own))  # `Annotated["Session", ...]` in a type alias
             continue
@@ -869,7 +877,7 @@ def file_facts(tree: ast.Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 name = _terminal(node.context_expr)
                 if name is not None:
                     bound_values.add(name)
-        elif kind is ast.Global or kind is ast.Nonlocal:
+        elif kind is Global or kind is Nonlocal:
             names.update(node.names)
         elif kind in _MATCH_CAPTURES:
             for attr in ("name", "rest"):
