@@ -43,6 +43,12 @@ class Local:
         built.get()  # made by a self attribute holding a class
         held = self.repo
         held.get()  # a self attribute held
+        self.repo.db.get()  # attribute of a self attribute
+        (self.repo / "x").get()  # division of a self attribute
+        (self.repo + 1).get()  # sum of a self attribute
+
+        def callback():
+            self.repo.get()  # self attribute in a nested def
         if True:
             def inner(this):
                 this.get()  # inner parameter
@@ -171,6 +177,10 @@ EXPECTED = {
     "made by a self attribute": set(),
     "made by a self attribute holding a class": {"pkg.repo.Repo"},
     "a self attribute held": ANY,
+    "attribute of a self attribute": set(),
+    "division of a self attribute": {"pkg.repo.Repo"},
+    "sum of a self attribute": set(),
+    "self attribute in a nested def": set(),
     "made by a parameter's method": set(),
     "made by a bare parameter": set(),
     "made by an annotated parameter": ANY,
@@ -241,6 +251,15 @@ PROJECT = {
                            "        self.made = Repo()\n\n    async def run(self) -> None:\n"
                            "        self.made.get(1)  # error: FPI201\n\n\nasync def imported() -> None:\n"
                            "    from app.repo import Repo\n    Repo().get(2)  # error: FPI201\n",
+    # `self.repo` around a nested def, an attribute of an attribute: no origin; a division of
+    # `self.repo` (`Path(...) / x`) has its origin
+    "app/nested.py": "from app.repo import Repo\n\n\nclass Holder:\n    def __init__(self, repo: Repo) -> None:\n"
+                     "        self.repo = repo\n        self.inner = self\n\n    async def run(self) -> None:\n"
+                     "        self.inner.repo.get(1)\n\n        def callback() -> None:\n"
+                     "            self.repo.get(2)\n\n        callback()\n        await self.repo.get(3)\n",
+    "app/divided_found.py": "from app.repo import Repo\n\n\nclass Holder:\n    def __init__(self, repo: Repo) -> None:\n"
+                            "        self.repo = repo\n\n    async def run(self) -> None:\n"
+                            "        (self.repo / 'x').get(1)  # error: FPI201\n",
     # FPI210: a `.get` passed to an offload, on a Cache (no coroutine) or on a Repo
     "app/offload.py": "import asyncio\nfrom app.repo import Repo, Cache\n\n\nasync def read(cache: Cache, claims: dict):\n"
                       "    await asyncio.to_thread(cache.get, 1)\n    await asyncio.to_thread(claims.get, 2)\n"
@@ -259,7 +278,8 @@ PROJECT = {
 
 @pytest.mark.parametrize("rel, code, wanted", [
     ("app/lookalike.py", "FPI201", False), ("app/found.py", "FPI201", True), ("app/holder.py", "FPI201", False),
-    ("app/holder_found.py", "FPI201", True), ("app/offload.py", "FPI210", False),
+    ("app/holder_found.py", "FPI201", True), ("app/nested.py", "FPI201", False),
+    ("app/divided_found.py", "FPI201", True), ("app/offload.py", "FPI210", False),
     ("app/offload_found.py", "FPI210", True), ("app/blocking.py", "FPI110", False),
     ("app/blocking_found.py", "FPI110", True)])
 def test_the_tree_gate_on_a_project(tmp_path, rel, code, wanted):

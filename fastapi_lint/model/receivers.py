@@ -343,12 +343,23 @@ class ModuleReceivers:
                     return self._imported_in(scope, ast_dotted(receiver))
                 if not (scope.receiver and scope.receiver[1] == head.id):
                     return NOTHING
-                if scope is func and receiver.value is head and func.top_class is not None:
-                    return self._self_attribute_kinds(func.top_class, receiver.attr, func)
+                if scope is func:
+                    if receiver.value is not head:
+                        return NOTHING  # `self.a.b`: "<origin of self.a>.b" or None, no class's name
+                    if func.top_class is not None:
+                        return self._self_attribute_kinds(func.top_class, receiver.attr, func)
+                elif type(func.node) is not ast.Lambda:  # type: ignore[union-attr]
+                    # `self` of the method around a nested def: `enclosing_class` is None there
+                    # (the innermost def is not a method), and `self` a parameter with no origin
+                    return NOTHING
                 return ANY
             return self._global(ast_dotted(receiver))
         if kind is ast.Call:
             return ANY if _makes_class_(receiver) else self._called(receiver.func, func)
+        if kind is ast.BinOp:
+            # `Path(...) / name` has the origin of its left side (if it ends with "()"); no
+            # other operation has one
+            return self.kinds(receiver.left, func) if type(receiver.op) is ast.Div else NOTHING
         if kind is ast.Subscript or kind in _NO_ORIGIN:
             return NOTHING
         return ANY
