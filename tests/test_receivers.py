@@ -260,6 +260,10 @@ PROJECT = {
     "app/divided_found.py": "from app.repo import Repo\n\n\nclass Holder:\n    def __init__(self, repo: Repo) -> None:\n"
                             "        self.repo = repo\n\n    async def run(self) -> None:\n"
                             "        (self.repo / 'x').get(1)  # error: FPI201\n",
+    # `self / x` of an annotated `self`: the annotation's class, as `origin` reads it
+    "app/annotated_self_found.py": "from app.repo import Repo\n\n\nclass Holder:\n"
+                                   "    async def run(self: Repo, name: str) -> None:\n"
+                                   "        (self / name).get(1)  # error: FPI201\n",
     # FPI210: a `.get` passed to an offload, on a Cache (no coroutine) or on a Repo
     "app/offload.py": "import asyncio\nfrom app.repo import Repo, Cache\n\n\nasync def read(cache: Cache, claims: dict):\n"
                       "    await asyncio.to_thread(cache.get, 1)\n    await asyncio.to_thread(claims.get, 2)\n"
@@ -279,7 +283,8 @@ PROJECT = {
 @pytest.mark.parametrize("rel, code, wanted", [
     ("app/lookalike.py", "FPI201", False), ("app/found.py", "FPI201", True), ("app/holder.py", "FPI201", False),
     ("app/holder_found.py", "FPI201", True), ("app/nested.py", "FPI201", False),
-    ("app/divided_found.py", "FPI201", True), ("app/offload.py", "FPI210", False),
+    ("app/divided_found.py", "FPI201", True), ("app/annotated_self_found.py", "FPI201", True),
+    ("app/offload.py", "FPI210", False),
     ("app/offload_found.py", "FPI210", True), ("app/blocking.py", "FPI110", False),
     ("app/blocking_found.py", "FPI110", True)])
 def test_the_tree_gate_on_a_project(tmp_path, rel, code, wanted):
@@ -433,6 +438,13 @@ def test_what_origins_each_receiver_may_have():
     ("from sqlalchemy.ext.asyncio import async_sessionmaker\n\n\nclass Store:\n    def __init__(self, engine):\n"
      "        self.make = async_sessionmaker(engine)\n\n    async def save(self):\n        session = self.make()\n"
      "        session.commit()\n", True),
+    # a class body inside a def: its names are its own first (an import there), and no def
+    # encloses it for the rule (`self` is the def's, read through its default)
+    ("class Svc:\n    async def go(self):\n        class Q:\n            from aiofiles import open\n"
+     "            open('f').read()\n", True),
+    ("import asyncpg\nfrom fastapi import Depends\n\n\ndef get_pool():\n    return asyncpg.create_pool('dsn')\n\n\n"
+     "class Svc:\n    async def go(self=Depends(get_pool)):\n        class Q:\n"
+     "            self.acquire().fetch('select 1')\n", True),
     # look-alikes (the facts let them through): what the class never assigns, a method's
     # result, a builtin's, a sync client held by `self`
     ("from httpx import AsyncClient\n\n\nclass Api:\n    async def ping(self, c: AsyncClient):\n"

@@ -233,6 +233,7 @@ class ModuleReceivers:
         self._body = tree.body
         self._lost: Optional[List[Tuple[ast.Call, Optional[_Function]]]] = None
         self._calls: List[Tuple[ast.Call, Optional[_Function]]] = []
+        self._in_class_body: Set[int] = set()  # ids of lost calls in a class body inside a def
         self._attributes: Dict[int, Dict[str, Tuple[list, list]]] = {}  # id(class) -> `_class_attributes`
         self._methods: Dict[int, _Function] = {}
         self._reading: Set[Tuple[int, str]] = set()  # (id(class), attribute) being read
@@ -257,6 +258,12 @@ class ModuleReceivers:
         """(call, its innermost def) for every call of the module (the walk of `_lost_calls`)."""
         self.lost_calls()
         return self._calls
+
+    def in_class_body(self, call: ast.Call) -> bool:
+        """A lost call in the body of a class inside a def: the rules resolve its names in the
+        class body first, and no def encloses it (`enclosing_functiondef`), where `func` (the
+        def around the class) says otherwise."""
+        return id(call) in self._in_class_body
 
     def lost_method_calls(self) -> Iterator[Tuple[ast.Call, Optional[_Function]]]:
         """The lost calls on an attribute (`x.m(...)`)."""
@@ -315,6 +322,8 @@ class ModuleReceivers:
                 _mark_lost(value, None, lost)
                 for call in lost:
                     if type(call.func) is ast.Attribute or type(call.func) is ast.Name:
+                        if class_name is not None and func is not None:
+                            self._in_class_body.add(id(call))
                         yield call, func
             # a def in a block of a class body is still its method (`enclosing_class`)
             inherited = class_name if kind in _BLOCKS else None
@@ -359,7 +368,14 @@ class ModuleReceivers:
         if kind is ast.BinOp:
             # `Path(...) / name` has the origin of its left side (if it ends with "()"); no
             # other operation has one
-            return self.kinds(receiver.left, func) if type(receiver.op) is ast.Div else NOTHING
+            if type(receiver.op) is not ast.Div:
+                return NOTHING
+            left = receiver.left
+            if type(left) is ast.Name and func is not None and func.receiver and func.receiver[1] == left.id:
+                # `self / x`: `origin` reads `self` as the parameter it is (`self: Repo`), not
+                # as `receiver_class` does (the class of the method)
+                return self._parameter(left.id, func)
+            return self.kinds(left, func)
         if kind is ast.Subscript or kind in _NO_ORIGIN:
             return NOTHING
         return ANY

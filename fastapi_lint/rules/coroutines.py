@@ -757,6 +757,8 @@ class FrameworkCoroutineNotAwaited(_NotAwaited):
             method = call.func.attr
             if method not in _FRAMEWORK_METHOD_NAMES:
                 continue
+            if receivers.in_class_body(call):
+                return True  # read in the class body's own scope, which `origins` does not follow
             origins = receivers.origins(call.func.value, func)
             if origins is ANY or any(method in table.get(o, ()) for o in origins
                                      for table in (catalog.ASYNC_METHODS, catalog.ASYNC_ITERATOR_METHODS)):
