@@ -606,10 +606,10 @@ class ModuleReceivers:
         if scope is not None:
             if dotted.partition(".")[0] in scope.names.import_names:
                 return self._imported_in(scope, dotted)
-            if scope is func and type(callee) is ast.Attribute and type(callee.value) is ast.Name \
-                    and func.top_class is not None and func.receiver and func.receiver[1] == callee.value.id:
+            cls = _own_class(callee, func) if type(callee) is ast.Attribute else None
+            if cls is not None:
                 # `self.factory()` in a method: `origin` reads what the class assigns `factory`
-                return self._self_attribute_kinds(func.top_class, callee.attr, func)
+                return self._self_attribute_kinds(cls, callee.attr, func)
             if "." not in dotted and scope is func and dotted in func.params \
                     and not (func.receiver and func.receiver[1] == dotted) and self._parameter(dotted, func) is NOTHING:
                 return NOTHING  # `make()` of a parameter with no origin (`pytest.mark.parametrize`)
@@ -764,9 +764,8 @@ class ModuleReceivers:
     def _unassigned_on_self(self, attribute: ast.Attribute, func: Optional[_Function]) -> bool:
         """`self.attr` read in the method `func` itself, of a module-level class that assigns
         `attr` nowhere (`_class_attributes`): `flow._Resolver.origin` finds no value, no origin."""
-        return func is not None and func.top_class is not None and func.receiver is not None \
-            and type(attribute.value) is ast.Name and func.receiver[1] == attribute.value.id \
-            and attribute.attr not in self._class_attributes(func.top_class)
+        cls = _own_class(attribute, func)
+        return cls is not None and attribute.attr not in self._class_attributes(cls)
 
     def _assigned(self, head: str) -> bool:
         names = self.names
@@ -802,6 +801,16 @@ class ModuleReceivers:
                 return ANY
             out |= found  # type: ignore[arg-type]
         return frozenset(out)
+
+
+def _own_class(attribute: ast.Attribute, func: Optional[_Function]) -> Optional[ast.ClassDef]:
+    """For `self.attr` read in the method `func` itself (on its own first parameter), the
+    module-level class the method is of: where `flow._Resolver.origin` reads what the class
+    assigns `attr` (`self_attributes`). None elsewhere."""
+    if func is not None and func.top_class is not None and func.receiver is not None \
+            and type(attribute.value) is ast.Name and func.receiver[1] == attribute.value.id:
+        return func.top_class
+    return None
 
 
 def _makes_class_(call: ast.Call) -> bool:
