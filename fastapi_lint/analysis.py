@@ -99,8 +99,8 @@ def analyse(module: cst.Module, path: str, rule_classes: Sequence[Type[Rule]],
     positions = None
     if ctx.findings:
         # Positions only for what the diagnostics and fixes will ask (fastapi_lint/positions.py).
-        positions = NodePositions(module, [n for f in ctx.findings
-                                           for n in (f.node, *(f.fix.replacements if f.fix else ()))])
+        near = [(f.ancestors, (f.node, *(f.fix.replacements if f.fix else ()))) for f in ctx.findings]
+        positions = NodePositions(module, [n for _, nodes in near for n in nodes], text, near)
     findings = ctx.findings
     ctx.release()
     return Analysis(module, ctx, findings, positions, dispatcher.crashed)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -30,6 +30,9 @@ class RawFinding:
     node: cst.CSTNode
     message: str
     fix: Optional["FixSpec"]
+    #: The nodes open in the traversal when it was reported, the Module first: where
+    #: `positions.NodePositions` looks for it first.
+    ancestors: Tuple[cst.CSTNode, ...] = ()
 
 
 class ModuleContext:
@@ -59,7 +62,7 @@ class ModuleContext:
 
     # ------------------------------------------------------------------ reporting
     def report(self, rule: "Rule", node: cst.CSTNode, message: str, fix: Optional["FixSpec"] = None) -> None:
-        self.findings.append(RawFinding(rule, node, message, fix))
+        self.findings.append(RawFinding(rule, node, message, fix, tuple(self.node_stack)))
 
     # ------------------------------------------------------------------ traversal
     def parent(self, node: Optional[cst.CSTNode] = None) -> Optional[cst.CSTNode]:
