@@ -162,12 +162,20 @@ class CorsMiddlewareNotOutermost(Rule):
 
 # ---------------------------------------------------------------------------- FPI502
 
-def _reraises(handler: cst.ExceptHandler) -> bool:
-    """A bare `raise`, or `raise <the caught name>`, anywhere in the handler's own body."""
+def _reraises(handler: cst.ExceptHandler, ctx=None, same: Optional[str] = None) -> bool:
+    """A bare `raise`, or `raise <the caught name>`, anywhere in the handler's own body; or,
+    with `same` (the code of what the `try` raises, without whitespace), a `raise` of that
+    very expression (`except Exception: raise HTTPException(400, "bad")` after raising it in
+    the `try`: the client gets the same response either way)."""
     caught = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) \
         else None
     return any(node.exc is None or (caught and isinstance(node.exc, cst.Name) and node.exc.value == caught)
+               or (same is not None and _code_of(ctx, node.exc) == same)
                for node in own_nodes(handler.body, (cst.Raise,)))
+
+
+def _code_of(ctx, expr: cst.BaseExpression) -> str:
+    return re.sub(r"\s+", "", ctx.code_for(expr))
 
 
 @register
@@ -193,7 +201,8 @@ class HttpExceptionSwallowed(Rule):
     Reports `raise HTTPException(...)` (FastAPI's or Starlette's, and subclasses defined in
     the module) in the body of a `try` whose handlers catch `Exception`, `BaseException` or
     everything (bare `except:`) before any `except HTTPException` handler, when that broad
-    handler does not re-raise (`raise` or `raise exc`).
+    handler does not re-raise (`raise` or `raise exc`) nor raise the same exception again
+    (`raise HTTPException(400, "bad")` in both places: the client gets that response anyway).
 
     ## Why is this bad?
     The broad handler catches the HTTPException itself: the intended 404 or 403 becomes
@@ -240,7 +249,7 @@ class HttpExceptionSwallowed(Rule):
             if isinstance(anc, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
                 return
             if isinstance(anc, (cst.Try, cst.TryStar)) and child is anc.body:
-                verdict = self._handlers_verdict(anc)
+                verdict = self._handlers_verdict(anc, _code_of(ctx, exc) if isinstance(exc, cst.Call) else None)
                 if verdict == "ok":
                     return
                 if verdict is not None:
@@ -279,13 +288,14 @@ class HttpExceptionSwallowed(Rule):
 
         return self.ctx.memo("fpi502.subclasses", compute)
 
-    def _handlers_verdict(self, node: cst.Try) -> Optional[str]:
-        """"ok" if an HTTPException handler (or a re-raising broad one) comes first, the broad
-        handler's text if a non-re-raising broad handler does, None if no handler catches it."""
+    def _handlers_verdict(self, node: cst.Try, same: Optional[str] = None) -> Optional[str]:
+        """"ok" if an HTTPException handler (or a broad one that re-raises, or raises `same`
+        again) comes first, the broad handler's text if another broad handler does, None if no
+        handler catches it."""
         for handler in node.handlers:
             types = self._handler_types(handler)
             if types is None or types & BROAD_EXCEPTIONS:
-                if _reraises(handler):
+                if _reraises(handler, self.ctx, same):
                     return "ok"
                 return "except:" if handler.type is None else f"except {self.ctx.code_for(handler.type)}"
             if types & (HTTP_EXCEPTIONS | {"starlette.exceptions.HTTPException"}) or "local" in types:
@@ -601,6 +611,9 @@ def _returns(func: cst.FunctionDef) -> List[cst.Return]:
 
 # ---------------------------------------------------------------------------- FPI505
 
+_ORDERING = (cst.GreaterThan, cst.GreaterThanEqual, cst.LessThan, cst.LessThanEqual)
+
+
 @register
 class UploadReadUnbounded(Rule):
     code = "FPI505"
@@ -618,7 +631,9 @@ class UploadReadUnbounded(Rule):
     ## What it does
     Reports `await file.read()` (no size argument, or `-1`) where `file` is an `UploadFile`
     (a parameter annotated `UploadFile`, also through `Annotated[UploadFile, File()]`).
-    Reading with a size (`await file.read(64 * 1024)`) is fine.
+    Reading with a size (`await file.read(64 * 1024)`) is fine, and so is a read after the
+    function compared the file's `.size` (`if file.size > MAX: raise ...`): the read is then
+    bounded by that check.
 
     ## Why is this bad?
     The whole upload lands in memory at once: one client sending a multi-gigabyte file
@@ -645,10 +660,26 @@ class UploadReadUnbounded(Rule):
     No automatic fix (a hint): read in chunks, and enforce a maximum size.
     """
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        #: (id of the function, code of the file) whose `.size` the function compared so far
+        self._size_checked: Set[Tuple[int, str]] = set()
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        """`file.size` compared to a bound (`file.size > MAX`, `MAX < (file.size or 0)`): the
+        function checks that file's size, before the reads that come after it."""
+        if not any(type(c.operator) in _ORDERING for c in node.comparisons):
+            return  # `file.size == 4` bounds nothing
+        for part in preorder(node, SYNTAX_ONLY):
+            if type(part) is cst.Attribute and part.attr.value == "size":
+                self._size_checked.add((id(self.ctx.current_function()), self.ctx.code_for(part.value)))
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "read"):
             return
+        if (id(self.ctx.current_function()), self.ctx.code_for(func.value)) in self._size_checked:
+            return  # read after `if file.size > MAX: ...` in the same function
         if node.args:
             first = node.args[0].value
             if not (isinstance(first, cst.UnaryOperation) and isinstance(first.expression, cst.Integer)

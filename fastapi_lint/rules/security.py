@@ -588,6 +588,37 @@ class InsecureJwtDecode(Rule):
 
 # ============================================================================ FPI305
 
+#: Words of an `if` test that make its body a development-only branch (`if settings.DEBUG:`,
+#: `if in_debug_mode():`, `if ENV == "development":`), and of one whose `else` is (`if is_prod:`).
+_DEVELOPMENT_WORDS = frozenset({"debug", "dev", "devel", "develop", "development", "local", "test", "testing"})
+_PRODUCTION_WORDS = frozenset({"prod", "production"})
+
+
+def _test_words(ctx, test: cst.BaseExpression) -> frozenset:
+    """The words of a test's code: identifiers split at `_` and camelCase, and string contents."""
+    code = re.sub(r"([a-z])([A-Z])", r"\1_\2", ctx.code_for(test))
+    return frozenset(re.split(r"[^a-z]+", code.lower()))
+
+
+def _development_branch(ctx) -> bool:
+    """The node being visited is in a branch only a development setup takes: the body of an
+    `if` (or conditional expression) testing for debug, development, local or test, or
+    `__name__ == "__main__"`; or the `else` of one testing for production."""
+    stack = ctx.node_stack
+    for i in range(len(stack) - 2, -1, -1):
+        node, child = stack[i], stack[i + 1]
+        if type(node) is not cst.If and type(node) is not cst.IfExp:
+            continue
+        if child is node.test:
+            continue
+        words = _test_words(ctx, node.test)
+        if child is node.body and (not words.isdisjoint(_DEVELOPMENT_WORDS) or "__main__" in ctx.code_for(node.test)):
+            return True
+        if child is node.orelse and not words.isdisjoint(_PRODUCTION_WORDS):
+            return True
+    return False
+
+
 @register
 class DebugEnabled(Rule):
     code = "FPI305"
@@ -605,7 +636,11 @@ class DebugEnabled(Rule):
     docs = """
     ## What it does
     Reports `FastAPI(debug=True)` and `Starlette(debug=True)`, the value given literally or
-    through a module constant. `debug=settings.DEBUG` is left alone.
+    through a module constant. `debug=settings.DEBUG` is left alone, and so is a call in a
+    branch only development takes: the body of an `if` (or `... if ... else ...`) whose test
+    speaks of debug, development, local or test (`if in_debug_mode():`,
+    `if ENV == "development":`), or `if __name__ == "__main__":`, or the `else` of a test for
+    production.
 
     ## Why is this bad?
     In debug mode an unhandled exception is answered with the full traceback: source lines,
@@ -639,6 +674,8 @@ class DebugEnabled(Rule):
                 return
         except Unknown:
             return
+        if _development_branch(ctx):
+            return  # `if settings.DEBUG: app = FastAPI(debug=True)`: on where the team means it
         args = list(node.args)
         i = args.index(arg)
         new_args = args[:i] + args[i + 1:]
