@@ -10,7 +10,7 @@ RULES = {
     "FPI104": ("blocking-file-io", True, False),
     "FPI105": ("blocking-subprocess", True, False),
     "FPI106": ("blocking-call", True, False),
-    "FPI107": ("offload-evaluated-too-early", True, False),
+    "FPI107": ("offload-evaluated-too-early", True, True),
     "FPI110": ("blocking-call-in-helper", True, True),
     "FPI201": ("coroutine-not-awaited", True, True),
     "FPI202": ("framework-coroutine-not-awaited", True, False),

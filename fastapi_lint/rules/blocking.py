@@ -530,6 +530,7 @@ class BlockingCall(_BlockingCallRule):
 class OffloadEvaluatedTooEarly(Rule):
     code = "FPI107"
     wants_index = False
+    needs_index = True  # whether a project function returns a callable
     name = "offload-evaluated-too-early"
     summary = ("`run_in_threadpool(f(x))`, `asyncio.to_thread(f(x))`, `anyio.to_thread.run_sync(f(x))`, "
                "`loop.run_in_executor(None, f(x))`: the call runs on the loop before the offload.")
@@ -541,7 +542,9 @@ class OffloadEvaluatedTooEarly(Rule):
     Reports an offload function given the *result* of a call instead of a callable:
     `run_in_threadpool(f(x))`, `asyncio.to_thread(f(x))`, `anyio.to_thread.run_sync(f(x))`,
     `loop.run_in_executor(None, f(x))`. A `functools.partial(...)` (or another call known to
-    return a callable) is what these functions expect and is not reported.
+    return a callable: a project function that defines a nested def, is annotated `->
+    Callable` or is decorated) is what these functions expect and is not reported, nor is a
+    call followed by arguments for what it returns (`to_thread(make_handler(kind), payload)`).
 
     ## Why is this bad?
     Python evaluates arguments first: `f(x)` runs on the event loop, blocking it, and the
@@ -596,9 +599,23 @@ class OffloadEvaluatedTooEarly(Rule):
         inner_q = ctx.call_qualname(inner) or ctx.call_origin(inner)
         if inner_q in CALLABLE_FACTORIES:
             return
+        if any(a.keyword is None for a in node.args[list(node.args).index(arg) + 1:]):
+            return  # `to_thread(make_handler(kind), payload)`: what it returns is called with `payload`
+        if self._returns_callable(inner):
+            return
         code = ctx.code_for(inner.func)
         self.report(inner, f"`{code}(...)` runs on the event loop before `{ctx.code_for(node.func)}` gets it: "
                            f"pass the callable and its arguments instead", self._fix(node, arg, inner, forwards))
+
+    def _returns_callable(self, inner: cst.Call) -> bool:
+        """A project function the index says may return a callable (`factory`: a nested def or
+        a `-> Callable` annotation), or whose decorator may return anything."""
+        if not isinstance(inner.func, (cst.Name, cst.Attribute)):
+            return False
+        from fastapi_lint.rules.coroutines import project_function  # (coroutines imports this module)
+
+        _, summary = project_function(self.ctx, inner.func)
+        return summary is not None and bool(summary.facts.get("factory") or summary.facts.get("decorated"))
 
     def _fix(self, node: cst.Call, arg: cst.Arg, inner: cst.Call, forwards: bool) -> Optional[FixSpec]:
         ctx = self.ctx

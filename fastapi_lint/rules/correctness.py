@@ -531,7 +531,8 @@ class BodyOnNoContentStatus(Rule):
     ## What it does
     Reports a route declared with `status_code=204`, `304` or `1xx` (literal or
     `status.HTTP_204_NO_CONTENT`, ...) that also declares `response_model=`, has a return
-    annotation other than `None` or a `Response` class, or returns a literal value.
+    annotation other than `None` or a `Response` class (unless `response_model=None` says
+    the annotation is not the model), or returns a literal value.
 
     ## Why is this bad?
     These statuses have no body. With a response model (given or inferred from the return
@@ -564,9 +565,11 @@ class BodyOnNoContentStatus(Rule):
             if code is None:
                 continue
             rm = keyword(route.call, "response_model")
-            if rm is not None and not (isinstance(rm.value, cst.Name) and rm.value.value == "None"):
-                self.report(rm, f"status {code} has no body, but `response_model=` is set: FastAPI raises "
-                                "AssertionError at import", hint("Remove `response_model=`"))
+            if rm is not None:
+                # given, even as `None`: FastAPI does not read the return annotation then
+                if not (isinstance(rm.value, cst.Name) and rm.value.value == "None"):
+                    self.report(rm, f"status {code} has no body, but `response_model=` is set: FastAPI raises "
+                                    "AssertionError at import", hint("Remove `response_model=`"))
             elif node.returns is not None and not self._bodyless_annotation(node.returns.annotation):
                 self.report(node.returns, f"status {code} has no body, but the return annotation makes it the "
                                           "response model: FastAPI raises AssertionError at import",
