@@ -321,7 +321,8 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 @pytest.mark.parametrize("name", sorted(n for n in os.listdir(FIXTURES)
-                                        if n.startswith("FPI201") and not n.endswith(".fixed.py")))
+                                        if n.startswith(("FPI201", "FPI202", "FPI110", "FPI210", "FPI404"))
+                                        and not n.endswith(".fixed.py")))
 def test_fixture_findings_with_the_index_do_not_depend_on_the_tree_gate(name, tmp_path, monkeypatch):
     """The single-file fixtures are linted without an index, where no tree gate applies: here
     each is a module of a project, with the index, with and without `wants_tree`."""
@@ -340,7 +341,7 @@ def test_fixture_findings_with_the_index_do_not_depend_on_the_tree_gate(name, tm
     monkeypatch.setattr(engine, "gate", lambda rules, text, index=None, facts=None, module=None:
                         real_gate(rules, text, index, facts))
     assert gated == findings()
-    assert any(f[2] == "FPI201" for f in gated)
+    assert any(f[2] == name[:6] for f in gated)
 
 
 ORIGINS_MODULE = '''
@@ -458,9 +459,37 @@ def test_what_origins_each_receiver_may_have():
      "    async def ping(self, c: httpx.AsyncClient):\n        await c.get('/')\n        self.client.get('/')\n", False),
 ])
 def test_fpi202_tree_gate(source, wanted):
-    rule = all_rules()["FPI202"]
+    _tree_gate_case("FPI202", source, wanted)
+
+
+def _tree_gate_case(code, source, wanted):
+    """The facts gate lets the source through; the tree gate says `wanted`, as the rule does."""
+    rule = all_rules()[code]
     facts = facts_of_source(source, "app.m", False, resolve=True)
     assert rule.wants(facts, None)  # the facts alone let both through
     assert rule.wants_tree(ast.parse(source), facts, None, ("app.m", False)) is wanted
-    found = engine.lint_source(source, "app/m.py", Settings(enabled=frozenset({"FPI202"}))).diagnostics
+    found = engine.lint_source(source, "app/m.py", Settings(enabled=frozenset({code}))).diagnostics
     assert bool(found) is wanted
+
+
+@pytest.mark.parametrize("source,wanted", [
+    # what a dependency returns that the rule reports: a factory's session, one built from an
+    # import, a connection of an engine (directly or through a local), an annotated parameter
+    ("from fastapi import Depends\nfrom sqlalchemy.orm import sessionmaker\n\nSessionLocal = sessionmaker()\n\n\n"
+     "def get_db():\n    return SessionLocal()\n\n\n"
+     "def route(db=Depends(get_db)):\n    return db\n", True),
+    ("from fastapi import Depends\nfrom sqlalchemy.orm import Session\nfrom app.db import engine\n\n\ndef get_db():\n"
+     "    return Session(engine)\n\n\ndef route(db=Depends(get_db)):\n    return 1\n", True),
+    ("from fastapi import Depends\nfrom sqlalchemy import create_engine\n\nengine = create_engine('sqlite://')\n\n\n"
+     "def get_conn():\n    conn = engine.connect()\n    return conn\n\n\ndef route(c=Depends(get_conn)):\n    return 1\n", True),
+    ("from fastapi import Depends\nfrom sqlalchemy import create_engine\n\nengine = create_engine('sqlite://')\n\n\n"
+     "def get_conn():\n    return engine.connect()\n\n\ndef route(c=Depends(get_conn)):\n    return 1\n", True),
+    # look-alikes the facts let through: sessions built and closed, other things returned
+    ("from fastapi import Depends\nfrom sqlalchemy.orm import Session\nfrom app.db import engine\n\n\ndef get_db():\n"
+     "    with Session(engine) as s:\n        yield s\n\n\ndef count(db=Depends(get_db)):\n    n = db.query(1).count()\n"
+     "    return {'n': n}\n\n\ndef one(db=Depends(get_db)):\n    return db.get(object, 1)\n", False),
+    ("from fastapi import Depends\nimport sqlite3\n\n\ndef settings():\n    return {'dsn': 'x'}\n\n\n"
+     "def route(s=Depends(settings)):\n    conn = sqlite3.connect(s['dsn'])\n    conn.close()\n    return 'ok'\n", False),
+])
+def test_fpi404_tree_gate(source, wanted):
+    _tree_gate_case("FPI404", source, wanted)

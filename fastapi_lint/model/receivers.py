@@ -26,6 +26,7 @@ import builtins
 from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
 from fastapi_lint.catalogs import asyncio as catalog
+from fastapi_lint.catalogs import lifecycle as lifecycle_catalog
 from fastapi_lint.model.facts import _CHILD_FIELDS, _FUNCTIONS, _MATCH_CAPTURES, _mark_lost, first_parameter, node_fields
 from fastapi_lint.model.index import _import_bindings, ast_block_statements, ast_dotted
 
@@ -55,9 +56,12 @@ _BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.
 
 def _chained_methods() -> FrozenSet[str]:
     """Methods whose call on an object makes a catalogue origin: "acquire" for
-    "asyncpg.create_pool().acquire()"."""
+    "asyncpg.create_pool().acquire()" (FPI202's catalogue), "connect" for
+    "sqlalchemy.create_engine().connect()" (FPI404's)."""
     out = set()
-    for table in (catalog.ASYNC_METHODS, catalog.ASYNC_ITERATOR_METHODS):
+    leaked = {f"{q}()" for q in lifecycle_catalog.CONNECTION_OPENERS} | lifecycle_catalog.SESSION_ORIGINS \
+        | lifecycle_catalog.ASYNC_SESSION_ORIGINS
+    for table in (catalog.ASYNC_METHODS, catalog.ASYNC_ITERATOR_METHODS, leaked):
         for origin in table:
             before, dot, last = origin[:-2].rpartition(".")
             if dot and ")" in before and last.isidentifier():
@@ -233,6 +237,7 @@ class ModuleReceivers:
         self._body = tree.body
         self._lost: Optional[List[Tuple[ast.Call, Optional[_Function]]]] = None
         self._calls: List[Tuple[ast.Call, Optional[_Function]]] = []
+        self._returns: List[Tuple[ast.Return, _Function]] = []
         self._in_class_body: Set[int] = set()  # ids of lost calls in a class body inside a def
         self._attributes: Dict[int, Dict[str, Tuple[list, list]]] = {}  # id(class) -> `_class_attributes`
         self._methods: Dict[int, _Function] = {}
@@ -258,6 +263,12 @@ class ModuleReceivers:
         """(call, its innermost def) for every call of the module (the walk of `_lost_calls`)."""
         self.lost_calls()
         return self._calls
+
+    def returns(self) -> List[Tuple[ast.Return, _Function]]:
+        """(`return <value>`, its innermost def) for every such statement of the module (the
+        walk of `_lost_calls`)."""
+        self.lost_calls()
+        return self._returns
 
     def in_class_body(self, call: ast.Call) -> bool:
         """A lost call in the body of a class inside a def: the rules resolve its names in the
@@ -307,6 +318,8 @@ class ModuleReceivers:
             elif kind is ast.Return:
                 if in_async:
                     value = node.value
+                if node.value is not None and func is not None:
+                    self._returns.append((node, func))
             elif kind is ast.Assign or kind is ast.AnnAssign:
                 target = node.targets[0] if kind is ast.Assign and len(node.targets) == 1 else \
                     node.target if kind is ast.AnnAssign else None

@@ -14,6 +14,7 @@ from fastapi_lint.model.flow import SESSION_FACTORIES
 from fastapi_lint.model.gates import (called, calls_any, may_be_endpoint, may_have_dependencies, names_any,
                                       origin_parts, origin_possible, parts_possible, reaches, terminal)
 from fastapi_lint.model.imports import decorator_callee, iter_block_statements, own_nodes
+from fastapi_lint.model.receivers import ANY as ANY_KIND, ModuleReceivers
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.traverse import SYNTAX_ONLY, preorder
 
@@ -559,6 +560,19 @@ class DependencyLeaksResource(Rule):
         """A dependency (a Depends call here, or a def named like one of the project's), and a
         value of one of the reported origins the file can build."""
         return may_have_dependencies(facts, index) and any(origin_possible(facts, o) for o in _LEAKED_ORIGINS)
+
+    @classmethod
+    def wants_tree(cls, tree, facts, index, module):
+        """`wants` again on the file's `ast` tree: a def that returns a value whose origin
+        (`ModuleReceivers.origins`, a superset of what `origin_of` finds) may be one the rule
+        reports. Files that build sessions and return other things stay away from libcst."""
+        name, is_package = module
+        receivers = ModuleReceivers.of(tree, name, is_package)
+        for ret, func in receivers.returns():
+            origins = receivers.origins(ret.value, func)
+            if origins is ANY_KIND or not origins.isdisjoint(_LEAKED_ORIGINS):
+                return True
+        return False
 
     docs = """
     ## What it does
