@@ -321,7 +321,7 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 @pytest.mark.parametrize("name", sorted(n for n in os.listdir(FIXTURES)
-                                        if n.startswith(("FPI201", "FPI202", "FPI110", "FPI210", "FPI404"))
+                                        if n.startswith(("FPI201", "FPI202", "FPI110", "FPI210", "FPI307", "FPI404"))
                                         and not n.endswith(".fixed.py")))
 def test_fixture_findings_with_the_index_do_not_depend_on_the_tree_gate(name, tmp_path, monkeypatch):
     """The single-file fixtures are linted without an index, where no tree gate applies: here
@@ -493,3 +493,32 @@ def _tree_gate_case(code, source, wanted):
 ])
 def test_fpi404_tree_gate(source, wanted):
     _tree_gate_case("FPI404", source, wanted)
+
+
+@pytest.mark.parametrize("source,wanted", [
+    # each way the rule reports: a requests function, a session's method, urlopen without its
+    # third argument, httpx given None through a constant or a local
+    ("import requests\n\n\ndef f(url, d):\n    d.get('k')\n    requests.get(url, timeout=10)\n"
+     "    return requests.post(url)\n", True),
+    ("import requests\n\n\ndef f(url):\n    with requests.Session() as s:\n        return s.get(url)\n", True),
+    ("from urllib.request import urlopen\n\n\ndef f(url):\n    return urlopen(url, None)\n", True),
+    ("import httpx\n\nNO_LIMIT = None\n\n\nasync def f(url):\n    async with httpx.AsyncClient(timeout=10) as c:\n"
+     "        return await c.get(url, timeout=NO_LIMIT)\n", True),
+    ("import requests as r\n\n\ndef f(url):\n    t = None\n    return r.get(url, timeout=t)\n", True),
+    ("import httpx\n\n\ndef f(url, d):\n    d.get('k')\n    return httpx.post(url, timeout=None)\n", True),
+    # look-alikes the facts let through: timed calls beside a dict's `get`, a timeout passed in,
+    # urlopen's positional timeout, httpx's own default, a timeout of `**kwargs`
+    ("import requests\n\n\ndef f(url, d):\n    d.get('k', {}).get('j')\n    return requests.get(url, timeout=10)\n", False),
+    ("import requests\n\nTIMEOUT = 10\n\n\ndef f(url, d):\n    d.get('k')\n    return requests.get(url, timeout=TIMEOUT)\n",
+     False),
+    ("import requests\n\n\ndef f(url, rows):\n    names = [r.get('name') for r in rows]\n"
+     "    return requests.get(url, timeout=10), names\n", False),
+    ("import requests\n\ncache = None\n\n\ndef f(url, timeout=None):\n    return requests.head(url, timeout=timeout)\n",
+     False),
+    ("from urllib.request import urlopen\n\n\ndef f(url, d):\n    d.get('k')\n    return urlopen(url, None, 10)\n",
+     False),
+    ("import httpx\n\nfallback = None\n\n\ndef f(url, d, kw, limit):\n    d.get('k', fallback)\n    httpx.get(url)\n"
+     "    httpx.get(url, timeout=limit)\n    return httpx.Client(**kw)\n", False),
+])
+def test_fpi307_tree_gate(source, wanted):
+    _tree_gate_case("FPI307", source, wanted)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import List, Optional, Tuple
 
@@ -11,6 +12,8 @@ from fastapi_lint.catalogs import security as cat
 from fastapi_lint.diagnostics import UNSAFE
 from fastapi_lint.model.fastapi import ROUTE_TOKENS, keyword, positional
 from fastapi_lint.model.gates import calls_any, may_register_routes, names_any, origin_possible
+from fastapi_lint.model.index import ast_dotted
+from fastapi_lint.model.receivers import ANY as ANY_KIND, NOTHING, ModuleReceivers
 from fastapi_lint.model.taint import PATH_SEGMENT_PARAMETER, Unknown, literal_value
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 
@@ -761,6 +764,43 @@ class TrustedHostAny(Rule):
 
 # ============================================================================ FPI307
 
+#: What a call the rule reports can end with: a requests/httpx function, urlopen, a client class.
+_HTTP_NAMES = frozenset(q.rpartition(".")[2] for q in (
+    cat.REQUESTS_FUNCTIONS | cat.URLOPEN | cat.HTTPX_FUNCTIONS | cat.HTTPX_CLIENTS))
+_HTTPX_INSTANCES = frozenset(f"{c}()" for c in cat.HTTPX_CLIENTS)
+#: A call's `timeout=` as the tree gate reads it: not given; given and maybe None (`None`, or
+#: a name `literal_value` may follow to it); given and not None as `literal_value` reads it.
+_TIMEOUT_MISSING, _TIMEOUT_MAYBE_NONE, _TIMEOUT_SET = "missing", "maybe None", "set"
+
+
+def _timeout_state(value: Optional[ast.expr], func, receivers: ModuleReceivers, depth: int = 0) -> str:
+    """What `literal_value` may make of a `timeout=` value: it follows a name bound in the def
+    (or, bound nowhere in it and not a parameter, at module level) to what is assigned to it;
+    a parameter, an import or any other expression it cannot read."""
+    if value is None:
+        return _TIMEOUT_MISSING
+    if type(value) is ast.Constant:
+        return _TIMEOUT_MAYBE_NONE if value.value is None else _TIMEOUT_SET
+    if type(value) is not ast.Name:
+        return _TIMEOUT_SET
+    if depth > 8:
+        return _TIMEOUT_MAYBE_NONE
+    name = value.id
+    if func is not None and func.names.binds(name):
+        names = func.names
+    elif func is not None and (name in func.params or name in func.star_params):
+        return _TIMEOUT_SET  # a parameter the def does not rebind
+    elif receivers.names.binds(name):
+        names = receivers.names
+    else:
+        return _TIMEOUT_SET  # imported, or bound nowhere: Unknown
+    if name in names.other or name in names.annotations or name in names.unknown:
+        return _TIMEOUT_MAYBE_NONE
+    if any(_timeout_state(v, func, receivers, depth + 1) is not _TIMEOUT_SET for v in names.values.get(name, ())):
+        return _TIMEOUT_MAYBE_NONE
+    return _TIMEOUT_SET
+
+
 @register
 class HttpCallWithoutTimeout(Rule):
     code = "FPI307"
@@ -789,6 +829,60 @@ class HttpCallWithoutTimeout(Rule):
         return not facts.calls.isdisjoint(cat.REQUESTS_SESSION_METHODS) and any(
             origin_possible(facts, o) for o in cat.REQUESTS_SESSIONS) or any(
             origin_possible(facts, f"{c}()") for c in cat.HTTPX_CLIENTS)
+
+    @classmethod
+    def wants_tree(cls, tree, facts, index, module):
+        """`wants` again, call by call, on the file's `ast` tree: a call without `**kwargs` whose
+        timeout may be missing (requests, urlopen) or None (any of them), and whose callee may
+        resolve to one of the functions (`ModuleReceivers.origins` of the call: an import, or
+        ANY for a name bound otherwise, spelled like one or like an alias) or may be a method of
+        a requests session or httpx client (`origins` of its receiver). The facts gate takes
+        `requests.get(url, timeout=10)` and `cache.get(key)` in one file for an untimed call."""
+        name, is_package = module
+        receivers = ModuleReceivers.of(tree, name, is_package)
+        spelled = _HTTP_NAMES | facts.alias_origins.keys()
+        # what `wants` asks of the whole file, for a callee or receiver this reading cannot tell
+        functions = calls_any(facts, cat.REQUESTS_FUNCTIONS | cat.URLOPEN | cat.HTTPX_FUNCTIONS | cat.HTTPX_CLIENTS)
+        sessions = any(origin_possible(facts, o) for o in cat.REQUESTS_SESSIONS)
+        clients = any(origin_possible(facts, o) for o in _HTTPX_INSTANCES)
+        for call, func in receivers.calls():
+            if any(k.arg is None for k in call.keywords):
+                continue  # `**kwargs` may hold a timeout: the rule leaves it alone
+            callee = call.func
+            last = callee.id if type(callee) is ast.Name else callee.attr if type(callee) is ast.Attribute else None
+            if last is None:
+                continue
+            timeout = next((k.value for k in call.keywords if k.arg == "timeout"), None)
+            state = _timeout_state(timeout, func, receivers)
+            if state is _TIMEOUT_SET:
+                continue
+            if last in spelled and ast_dotted(callee) is not None:  # what `call_qualname` can name
+                found = receivers.origins(call, func)
+                if found is ANY_KIND:
+                    if functions:
+                        return True
+                    found = NOTHING
+                quals = {q[:-2] for q in found}
+                if not quals.isdisjoint(cat.URLOPEN):
+                    # urlopen(url, data, timeout): the third positional argument when no keyword
+                    positional = [a for a in call.args if type(a) is not ast.Starred]
+                    if state is not _TIMEOUT_MISSING or len(positional) < 3 \
+                            or _timeout_state(positional[2], func, receivers) is not _TIMEOUT_SET:
+                        return True
+                if not quals.isdisjoint(cat.REQUESTS_FUNCTIONS):
+                    return True
+                if state is _TIMEOUT_MAYBE_NONE and not quals.isdisjoint(cat.HTTPX_FUNCTIONS | cat.HTTPX_CLIENTS):
+                    return True
+            if type(callee) is ast.Attribute:
+                held = receivers.origins(callee.value, func)
+                if held is ANY_KIND:
+                    if last in cat.REQUESTS_SESSION_METHODS and sessions or state is _TIMEOUT_MAYBE_NONE and clients:
+                        return True
+                elif last in cat.REQUESTS_SESSION_METHODS and not held.isdisjoint(cat.REQUESTS_SESSIONS):
+                    return True
+                elif state is _TIMEOUT_MAYBE_NONE and not held.isdisjoint(_HTTPX_INSTANCES):
+                    return True
+        return False
 
     docs = """
     ## What it does
