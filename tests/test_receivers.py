@@ -484,6 +484,14 @@ def _tree_gate_case(code, source, wanted):
      "def get_conn():\n    conn = engine.connect()\n    return conn\n\n\ndef route(c=Depends(get_conn)):\n    return 1\n", True),
     ("from fastapi import Depends\nfrom sqlalchemy import create_engine\n\nengine = create_engine('sqlite://')\n\n\n"
      "def get_conn():\n    return engine.connect()\n\n\ndef route(c=Depends(get_conn)):\n    return 1\n", True),
+    # a review's cases: `Optional` under another name; a module-level comprehension's name
+    # that the rule does not see bind (it reads the import)
+    ("from fastapi import Depends, FastAPI\nfrom typing import Optional as Opt\nfrom sqlalchemy.orm import Session\n"
+     "app = FastAPI()\n\n\ndef get_db(db: Opt[Session] = None):\n    return db\n\n\n@app.get('/')\n"
+     "def r(x=Depends(get_db)):\n    return 1\n", True),
+    ("from fastapi import Depends, FastAPI\nfrom sqlalchemy import orm\napp = FastAPI()\n"
+     "ORMS = [orm for orm in ('a', 'b')]\n\n\ndef get_db():\n    return orm.Session()\n\n\n@app.get('/')\n"
+     "def r(x=Depends(get_db)):\n    return 1\n", True),
     # look-alikes the facts let through: sessions built and closed, other things returned
     ("from fastapi import Depends\nfrom sqlalchemy.orm import Session\nfrom app.db import engine\n\n\ndef get_db():\n"
      "    with Session(engine) as s:\n        yield s\n\n\ndef count(db=Depends(get_db)):\n    n = db.query(1).count()\n"
@@ -506,6 +514,15 @@ def test_fpi404_tree_gate(source, wanted):
      "        return await c.get(url, timeout=NO_LIMIT)\n", True),
     ("import requests as r\n\n\ndef f(url):\n    t = None\n    return r.get(url, timeout=t)\n", True),
     ("import httpx\n\n\ndef f(url, d):\n    d.get('k')\n    return httpx.post(url, timeout=None)\n", True),
+    # a review's cases: in a lambda the rule reads the module's `T`; a session's method held by
+    # `self`; `Optional` under another name; `global` sends the rule to the import
+    ("import requests\n\nT = None\n\n\ndef f(u, d, T=10):\n    d.get('k')\n"
+     "    return (lambda: requests.get(u, timeout=T))()\n", True),
+    ("import requests\n\n\nclass C:\n    def __init__(self):\n        self.session = requests.Session()\n"
+     "        self.request = self.session.request\n\n    def go(self, u):\n        return self.request('GET', u)\n", True),
+    ("from typing import Optional as Opt\nimport requests\n\n\ndef go(u, s: Opt[requests.Session] = None):\n"
+     "    return s.get(u)\n", True),
+    ("import requests\n\n\ndef f(u):\n    global requests\n    return requests.get(u)\n", True),
     # look-alikes the facts let through: timed calls beside a dict's `get`, a timeout passed in,
     # urlopen's positional timeout, httpx's own default, a timeout of `**kwargs`
     ("import requests\n\n\ndef f(url, d):\n    d.get('k', {}).get('j')\n    return requests.get(url, timeout=10)\n", False),
@@ -522,3 +539,15 @@ def test_fpi404_tree_gate(source, wanted):
 ])
 def test_fpi307_tree_gate(source, wanted):
     _tree_gate_case("FPI307", source, wanted)
+
+
+@pytest.mark.parametrize("code", ["FPI307", "FPI404"])
+def test_a_string_annotation_too_deep_to_parse_opens_the_tree_gate(code):
+    """`ast.parse` of a deeply nested string annotation raises what `engine.gate` catches
+    (MemoryError, RecursionError): the reading gives up (ANY) instead of failing the file."""
+    deep = "-" * 6000 + "1"
+    source = (f"import requests\nfrom fastapi import Depends\nfrom sqlalchemy.orm import Session\n"
+              f"s = requests.Session()\n\n\ndef go(s: \"{deep}\", u):\n    return s.get(u)\n\n\n"
+              f"def get_db(db: \"{deep}\"):\n    return db\n\n\ndef r(x=Depends(get_db)):\n    return 1\n")
+    facts = facts_of_source(source, "app.m", False, resolve=True)
+    assert all_rules()[code].wants_tree(ast.parse(source), facts, None, ("app.m", False)) is True

@@ -648,14 +648,17 @@ class ModuleReceivers:
         if type(ann) is ast.Constant and type(ann.value) is str:
             try:
                 return self._annotation(ast.parse(ann.value, mode="eval").body, func, depth + 1)
-            except SyntaxError:
+            except (SyntaxError, ValueError, RecursionError, MemoryError):  # as `engine.gate` parses
                 return ANY
         if type(ann) is ast.Subscript:
             dotted = ast_dotted(ann.value)
             if not dotted or self._binder(dotted.partition(".")[0], func) is not None:
                 return ANY
             base = self._global(dotted)  # `Repo[T]` is a Repo
-            if base is ANY or dotted.rpartition(".")[2] not in _WRAPPERS:
+            if base is ANY:
+                return base
+            if dotted.rpartition(".")[2] not in _WRAPPERS and not any(  # `Optional as Opt` too
+                    q.rpartition(".")[2].rstrip("()") in _WRAPPERS for q in base):
                 return base
             first = ann.slice.elts[0] if type(ann.slice) is ast.Tuple and ann.slice.elts else ann.slice
             inner = self._annotation(first, func, depth + 1)
@@ -738,6 +741,8 @@ class ModuleReceivers:
                 # `self.factory()`: what the methods assign it (`async_sessionmaker()()`); in a
                 # method of a class that assigns it nothing (`self.load()` of a def), no origin
                 return NOTHING if self._unassigned_on_self(receiver.func, func) else ANY
+            if head in (scope.names if scope is not None else self.names).other and self._imported_anywhere(head, func):
+                return ANY  # `global`, walrus, a comprehension's or `match`'s name: the rules may read the import
             if scope is not None or self._assigned(head):
                 # a method of a local or module-level value: "<its origin>.m()", which only
                 # catalogue origins such as "asyncpg.create_pool().acquire()" can be
@@ -779,6 +784,14 @@ class ModuleReceivers:
         `attr` nowhere (`_class_attributes`): `flow._Resolver.origin` finds no value, no origin."""
         cls = _own_class(attribute, func)
         return cls is not None and attribute.attr not in self._class_attributes(cls)
+
+    def _imported_anywhere(self, name: str, func: Optional[_Function]) -> bool:
+        """An import binds `name` at module level or in a def around `func`."""
+        while func is not None:
+            if name in func.names.import_names:
+                return True
+            func = func.outer
+        return name in self.imports
 
     def _assigned(self, head: str) -> bool:
         names = self.names

@@ -776,7 +776,8 @@ _TIMEOUT_MISSING, _TIMEOUT_MAYBE_NONE, _TIMEOUT_SET = "missing", "maybe None", "
 def _timeout_state(value: Optional[ast.expr], func, receivers: ModuleReceivers, depth: int = 0) -> str:
     """What `literal_value` may make of a `timeout=` value: it follows a name bound in the def
     (or, bound nowhere in it and not a parameter, at module level) to what is assigned to it;
-    a parameter, an import or any other expression it cannot read."""
+    a parameter, an import or any other expression it cannot read. In a lambda or class body
+    inside the def it reads the module only: both readings are taken."""
     if value is None:
         return _TIMEOUT_MISSING
     if type(value) is ast.Constant:
@@ -786,19 +787,14 @@ def _timeout_state(value: Optional[ast.expr], func, receivers: ModuleReceivers, 
     if depth > 8:
         return _TIMEOUT_MAYBE_NONE
     name = value.id
-    if func is not None and func.names.binds(name):
-        names = func.names
-    elif func is not None and (name in func.params or name in func.star_params):
-        return _TIMEOUT_SET  # a parameter the def does not rebind
-    elif receivers.names.binds(name):
-        names = receivers.names
-    else:
-        return _TIMEOUT_SET  # imported, or bound nowhere: Unknown
-    if name in names.other or name in names.annotations or name in names.unknown:
-        return _TIMEOUT_MAYBE_NONE
-    if any(_timeout_state(v, func, receivers, depth + 1) is not _TIMEOUT_SET for v in names.values.get(name, ())):
-        return _TIMEOUT_MAYBE_NONE
-    return _TIMEOUT_SET
+    readings = [names for names in (func.names if func is not None else None, receivers.names)
+                if names is not None and names.binds(name)]  # (a parameter not rebound: Unknown)
+    for names in readings:
+        if name in names.other or name in names.annotations or name in names.unknown:
+            return _TIMEOUT_MAYBE_NONE
+        if any(_timeout_state(v, func, receivers, depth + 1) is not _TIMEOUT_SET for v in names.values.get(name, ())):
+            return _TIMEOUT_MAYBE_NONE
+    return _TIMEOUT_SET  # imported, bound nowhere, or a parameter: Unknown; or never None
 
 
 @register
@@ -859,7 +855,9 @@ class HttpCallWithoutTimeout(Rule):
             if last in spelled and ast_dotted(callee) is not None:  # what `call_qualname` can name
                 found = receivers.origins(call, func)
                 if found is ANY_KIND:
-                    if functions:
+                    # (`self.request = session.request` makes `self.request()` a session's method)
+                    if functions or last in cat.REQUESTS_SESSION_METHODS and sessions \
+                            or state is _TIMEOUT_MAYBE_NONE and clients:
                         return True
                     found = NOTHING
                 quals = {q[:-2] for q in found}
