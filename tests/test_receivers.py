@@ -523,6 +523,10 @@ def test_fpi404_tree_gate(source, wanted):
     ("from typing import Optional as Opt\nimport requests\n\n\ndef go(u, s: Opt[requests.Session] = None):\n"
      "    return s.get(u)\n", True),
     ("import requests\n\n\ndef f(u):\n    global requests\n    return requests.get(u)\n", True),
+    # calls evaluated where a def or class stands: annotations, class keywords
+    ("import requests\n\n\ndef f(d, x: requests.get('http://a')):\n    return d.get('k')\n", True),
+    ("import requests\n\n\ndef f(d) -> requests.post('http://a'):\n    return d.get('k')\n", True),
+    ("import requests\n\n\nclass C(dict, data=requests.get('http://a')):\n    pass\n\n\nd = {}\nd.get('k')\n", True),
     # look-alikes the facts let through: timed calls beside a dict's `get`, a timeout passed in,
     # urlopen's positional timeout, httpx's own default, a timeout of `**kwargs`
     ("import requests\n\n\ndef f(url, d):\n    d.get('k', {}).get('j')\n    return requests.get(url, timeout=10)\n", False),

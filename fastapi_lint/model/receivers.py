@@ -300,15 +300,19 @@ class ModuleReceivers:
                 inner = _Function(node, class_name, func, self.module)
                 for stmt in node.body:
                     push((stmt, inner, in_async or kind is ast.AsyncFunctionDef, None))
-                for part in (*node.decorator_list, *node.args.defaults,
-                             *(d for d in node.args.kw_defaults if d is not None)):
+                args = node.args
+                for part in (*node.decorator_list, *args.defaults, *(d for d in args.kw_defaults if d is not None),
+                             # annotations are evaluated where the def stands too
+                             *(a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs,
+                                                      args.vararg, args.kwarg) if a is not None and a.annotation),
+                             *((node.returns,) if node.returns is not None else ())):
                     push((part, func, in_async, None))
                 continue
             if kind is ast.ClassDef:
                 method_of = (node.name, id(node) in self.top_classes, node)
                 for stmt in node.body:
                     push((stmt, func, in_async, method_of))
-                for part in (*node.decorator_list, *node.bases):
+                for part in (*node.decorator_list, *node.bases, *(k.value for k in node.keywords)):
                     push((part, func, in_async, None))
                 continue
             value = None
