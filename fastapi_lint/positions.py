@@ -169,10 +169,14 @@ class NodePositions:
             found = computed.get(node)
         return default if found is None else found
 
+    def _state(self, sink: _Sink) -> _TargetedState:
+        module = self.module
+        return _TargetedState(default_indent=module.default_indent, default_newline=module.default_newline,
+                              provider=sink)
+
     def _targeted(self, targets: Dict[int, cst.CSTNode]) -> None:
         module = self.module
-        state = _TargetedState(default_indent=module.default_indent, default_newline=module.default_newline,
-                               provider=self._sink)
+        state = self._state(self._sink)
         state.start(targets)
         try:
             module._codegen(state)
@@ -207,8 +211,7 @@ class NodePositions:
         complete = False
         while True:
             sink = _Sink()
-            state = _TargetedState(default_indent=module.default_indent, default_newline=module.default_newline,
-                                   provider=sink)
+            state = self._state(sink)
             for value in indent:
                 state.increase_indent(module.default_indent if value is None else value)
             state.start(targets, stop=not complete)

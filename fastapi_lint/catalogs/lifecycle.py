@@ -35,6 +35,8 @@ ASYNC_SESSION_ORIGINS = frozenset({
     "sqlalchemy.ext.asyncio.AsyncSession()",
     "sqlmodel.ext.asyncio.session.AsyncSession()",
 })
+#: FPI404: what a dependency must not return (a connection, a session).
+LEAKED_ORIGINS = SESSION_ORIGINS | ASYNC_SESSION_ORIGINS | frozenset(f"{q}()" for q in CONNECTION_OPENERS)
 
 #: FPI403: engines, pools and clients: built once (lifespan), shared by every request.
 CLIENT_FACTORIES = frozenset({

@@ -59,9 +59,7 @@ def _chained_methods() -> FrozenSet[str]:
     "asyncpg.create_pool().acquire()" (FPI202's catalogue), "connect" for
     "sqlalchemy.create_engine().connect()" (FPI404's)."""
     out = set()
-    leaked = {f"{q}()" for q in lifecycle_catalog.CONNECTION_OPENERS} | lifecycle_catalog.SESSION_ORIGINS \
-        | lifecycle_catalog.ASYNC_SESSION_ORIGINS
-    for table in (catalog.ASYNC_METHODS, catalog.ASYNC_ITERATOR_METHODS, leaked):
+    for table in (catalog.ASYNC_METHODS, catalog.ASYNC_ITERATOR_METHODS, lifecycle_catalog.LEAKED_ORIGINS):
         for origin in table:
             before, dot, last = origin[:-2].rpartition(".")
             if dot and ")" in before and last.isidentifier():

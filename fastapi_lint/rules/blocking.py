@@ -564,9 +564,9 @@ class OffloadEvaluatedTooEarly(Rule):
     ## Fix safety
     Safe: the call is split into the callable and its arguments, which the offload function
     passes on. Where it does not forward keyword arguments (`anyio.to_thread.run_sync`,
-    `loop.run_in_executor`) and the call has some, it becomes
-    `functools.partial(f, x, key=value)`, importing functools. No fix when other positional
-    arguments follow the call, or a keyword would clash with the offload function's own.
+    `loop.run_in_executor`) and the call has some, or a keyword would clash with the offload
+    function's own, it becomes `functools.partial(f, x, key=value)`, importing functools. No
+    fix when that needs `functools` and the module binds the name to something else.
     """
 
     _callees = function_callees((q for q in OFFLOAD if not q.startswith(".")), local_classes=True)
@@ -612,17 +612,15 @@ class OffloadEvaluatedTooEarly(Rule):
         a `-> Callable` annotation), or whose decorator may return anything."""
         if not isinstance(inner.func, (cst.Name, cst.Attribute)):
             return False
-        from fastapi_lint.rules.coroutines import project_function  # (coroutines imports this module)
+        from fastapi_lint.rules.coroutines import may_return_callable, project_function  # (it imports this module)
 
         _, summary = project_function(self.ctx, inner.func)
-        return summary is not None and bool(summary.facts.get("factory") or summary.facts.get("decorated"))
+        return summary is not None and may_return_callable(summary)
 
     def _fix(self, node: cst.Call, arg: cst.Arg, inner: cst.Call, forwards: bool) -> Optional[FixSpec]:
         ctx = self.ctx
         index = list(node.args).index(arg)
-        after = node.args[index + 1:]
-        if any(a.keyword is None for a in after):
-            return None  # other positional arguments follow: cannot insert ours before them
+        after = node.args[index + 1:]  # keywords only: positional arguments after it are not reported
         imports: List[Tuple[str, Optional[str], Optional[str]]] = []
         has_keywords = any(a.keyword is not None or a.star == "**" for a in inner.args)
         own = {a.keyword.value for a in node.args if a.keyword is not None}

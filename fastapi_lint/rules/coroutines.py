@@ -148,6 +148,12 @@ def project_function(ctx, func: cst.BaseExpression) -> Tuple[Optional[str], Opti
     return None, None
 
 
+def may_return_callable(summary: FunctionSummary) -> bool:
+    """What a call of the project function may give is a callable: it defines a nested def or is
+    annotated `-> Callable` (`factory`), or a decorator may return anything."""
+    return bool(summary.facts.get("factory") or summary.facts.get("decorated"))
+
+
 def _strip_await(origin: Optional[str]) -> Optional[str]:
     return origin.replace("await ", "") if origin else origin
 
@@ -863,7 +869,7 @@ class BackgroundTaskCalled(Rule):
             return None
         label, summary = project_function(ctx, inner.func)
         if summary is not None:
-            if summary.facts.get("factory") or summary.facts.get("decorated"):
+            if may_return_callable(summary):
                 return None
             return dotted_name(inner.func)
         if framework_async(ctx, inner) is not None:

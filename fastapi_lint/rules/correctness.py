@@ -162,7 +162,7 @@ class CorsMiddlewareNotOutermost(Rule):
 
 # ---------------------------------------------------------------------------- FPI502
 
-def _reraises(handler: cst.ExceptHandler, ctx=None, same: Optional[str] = None) -> bool:
+def _reraises(handler: cst.ExceptHandler, ctx, same: Optional[str]) -> bool:
     """A bare `raise`, or `raise <the caught name>`, anywhere in the handler's own body; or,
     with `same` (the code of what the `try` raises, without whitespace), a `raise` of that
     very expression (`except Exception: raise HTTPException(400, "bad")` after raising it in

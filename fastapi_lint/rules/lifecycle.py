@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence
 import libcst as cst
 
 from fastapi_lint.catalogs.lifecycle import (ASYNC_SESSION_ORIGINS, CACHING_DECORATORS, CLIENT_FACTORIES,
-                                             CONNECTION_OPENERS, SESSION_ORIGINS)
+                                             CONNECTION_OPENERS, LEAKED_ORIGINS, SESSION_ORIGINS)
 from fastapi_lint.diagnostics import DISPLAY_ONLY, UNSAFE
 from fastapi_lint.model.fastapi import APP_CLASSES, EventHandler, FastAPIModel, keyword
 from fastapi_lint.model.flow import SESSION_FACTORIES
@@ -655,8 +655,8 @@ class DependencyLeaksResource(Rule):
         return FixSpec(UNSAFE, title, {last: cst.FlattenSentinel(stmts)})
 
 
-#: FPI404: what a dependency must not return.
-_LEAKED_ORIGINS = tuple(sorted(SESSION_ORIGINS | ASYNC_SESSION_ORIGINS | {f"{q}()" for q in CONNECTION_OPENERS}))
+#: FPI404: what a dependency must not return (in a fixed order for `origin_possible`).
+_LEAKED_ORIGINS = tuple(sorted(LEAKED_ORIGINS))
 
 
 # ---------------------------------------------------------------------------- FPI405

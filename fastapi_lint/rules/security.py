@@ -852,12 +852,14 @@ class HttpCallWithoutTimeout(Rule):
             state = _timeout_state(timeout, func, receivers)
             if state is _TIMEOUT_SET:
                 continue
+            # a session's or client's method, on a receiver this reading cannot tell (or held
+            # by a name: `self.request = session.request`)
+            method_possible = last in cat.REQUESTS_SESSION_METHODS and sessions \
+                or state is _TIMEOUT_MAYBE_NONE and clients
             if last in spelled and ast_dotted(callee) is not None:  # what `call_qualname` can name
                 found = receivers.origins(call, func)
                 if found is ANY_KIND:
-                    # (`self.request = session.request` makes `self.request()` a session's method)
-                    if functions or last in cat.REQUESTS_SESSION_METHODS and sessions \
-                            or state is _TIMEOUT_MAYBE_NONE and clients:
+                    if functions or method_possible:
                         return True
                     found = NOTHING
                 quals = {q[:-2] for q in found}
@@ -874,7 +876,7 @@ class HttpCallWithoutTimeout(Rule):
             if type(callee) is ast.Attribute:
                 held = receivers.origins(callee.value, func)
                 if held is ANY_KIND:
-                    if last in cat.REQUESTS_SESSION_METHODS and sessions or state is _TIMEOUT_MAYBE_NONE and clients:
+                    if method_possible:
                         return True
                 elif last in cat.REQUESTS_SESSION_METHODS and not held.isdisjoint(cat.REQUESTS_SESSIONS):
                     return True
