@@ -49,6 +49,24 @@ def value_context(text: str) -> bool:
     return bool(_VALUE_CONTEXT.search(text[-8:]))
 
 
+#: Where SQL names an object rather than taking a value: after a keyword that names a schema,
+#: table, database, role... (`CREATE SCHEMA IF NOT EXISTS`, `FROM`, `INTO`, `SET search_path
+#: TO`, `ORDER BY`), or after a name and a dot (`"{schema}"."{table}"`); the name may be
+#: quoted (`"`, a backquote, `[`). Right after `DROP`/`CREATE`/`ALTER` comes the kind of object
+#: (`DROP {kind} IF EXISTS`): no value either.
+_NAME_CONTEXT = re.compile(
+    r"(?:\b(?:SCHEMA|TABLE|DATABASE|VIEW|INDEX|SEQUENCE|ROLE|USER|EXTENSION|FROM|JOIN|INTO|UPDATE|TRUNCATE|DROP|CREATE|ALTER"
+    r"|ORDER\s+BY|GROUP\s+BY|search_path\s+TO|search_path\s*=)(?:\s+IF\s+(?:NOT\s+)?EXISTS)?\s*"
+    r"|[\w\"`\]}]\.)[\"`\[]?$", re.I)
+
+
+def identifier_context(text: str) -> bool:
+    """Whether text ending here puts what follows where SQL expects a name (a schema, a table,
+    a column to sort by), not inside an SQL string literal: a bound parameter cannot stand
+    there."""
+    return text.count("'") % 2 == 0 and bool(_NAME_CONTEXT.search(text[-80:]))
+
+
 @dataclass(frozen=True)
 class Taint:
     holes: FrozenSet[str] = frozenset()
@@ -58,6 +76,8 @@ class Taint:
     text: str = ""
     params: FrozenSet[str] = frozenset()  # holes that are parameters of the function
     data: FrozenSet[str] = frozenset()  # holes interpolated where SQL expects a value (`= '{x}'`)
+    #: holes interpolated where SQL expects a name (`CREATE SCHEMA "{x}"`, `FROM {x}`)
+    names: FrozenSet[str] = frozenset()
 
     @property
     def constant(self) -> bool:
@@ -65,14 +85,18 @@ class Taint:
 
     def _merge(self, other: "Taint", text: str) -> "Taint":
         return Taint(self.holes | other.holes, self.user | other.user, self.entries | other.entries,
-                     self.builds | other.builds, text, self.params | other.params, self.data | other.data)
+                     self.builds | other.builds, text, self.params | other.params, self.data | other.data,
+                     self.names | other.names)
 
     def __or__(self, other: "Taint") -> "Taint":
         return self._merge(other, (self.text + " " + other.text).strip())
 
     def concat(self, other: "Taint", node: Optional[cst.CSTNode] = None) -> "Taint":
-        if other.holes and other.text.startswith("{}") and value_context(self.text):
-            other = other.as_data()
+        if other.holes and other.text.startswith("{}"):
+            if value_context(self.text):
+                other = other.as_data()
+            elif identifier_context(self.text):
+                other = other.replace(names=other.names | other.holes)
         return self._merge(other, self.text + other.text).built(node)
 
     def replace(self, **changes) -> "Taint":
@@ -133,6 +157,9 @@ class FunctionFlow:
     where: Dict[int, Tuple[int, Tuple]] = field(default_factory=dict)  # id(stmt) -> (order, path)
     checked: Set[str] = field(default_factory=set)  # names checked by is_relative_to / ".." in x
     allowlisted: Set[str] = field(default_factory=set)  # `if x not in ("a", "b"): return/raise`
+    #: `if x not in ALLOWED: return/raise`: x -> the names it was checked against (`name` asks
+    #: whether the module binds each, once, to a literal collection)
+    allowlisted_by: Dict[str, Set[str]] = field(default_factory=dict)
     dict_keys: Dict[str, List[cst.BaseExpression]] = field(default_factory=dict)  # d["k"] = ... keys
 
 
@@ -250,18 +277,22 @@ class _FlowBuilder:
             self.block(stmt.orelse.body.body, path + (("else", id(stmt)),))
 
     def _allowlist(self, stmt: cst.If) -> None:
-        """`if x not in ("a", "b"): return|raise`: afterwards `x` is one of the literals."""
+        """`if x not in ("a", "b"): return|raise`: afterwards `x` is one of the literals. Against a
+        name (`if x not in ALLOWED`), `TaintModel` asks the module what the name holds."""
         test = stmt.test
         if not (isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and len(test.comparisons) == 1):
             return
         comp = test.comparisons[0]
-        if not isinstance(comp.operator, cst.NotIn) or not isinstance(comp.comparator, (cst.List, cst.Tuple, cst.Set)):
-            return
-        if not all(isinstance(el.value, (cst.SimpleString, cst.Integer)) for el in comp.comparator.elements):
+        if not isinstance(comp.operator, cst.NotIn):
             return
         body = stmt.body.body
         last = body[-1] if body else None
-        if isinstance(last, cst.SimpleStatementLine) and last.body and isinstance(last.body[-1], (cst.Return, cst.Raise)):
+        if not (isinstance(last, cst.SimpleStatementLine) and last.body
+                and isinstance(last.body[-1], (cst.Return, cst.Raise))):
+            return
+        if isinstance(comp.comparator, cst.Name):
+            self.flow.allowlisted_by.setdefault(test.left.value, set()).add(comp.comparator.value)
+        elif literal_collection(comp.comparator):
             self.flow.allowlisted.add(test.left.value)
 
     def _checks(self, test: cst.BaseExpression) -> None:
@@ -366,6 +397,15 @@ class TaintModel:
         return f"{kind} parameter" if kind in ("header", "cookie", "form", "body", "query") else "query parameter"
 
 
+def literal_collection(expr: cst.BaseExpression) -> bool:
+    """A list, tuple or set display of string and integer literals, or `frozenset`/`set` of one."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("frozenset", "set") \
+            and len(expr.args) == 1 and not expr.args[0].keyword and not expr.args[0].star:
+        expr = expr.args[0].value
+    return isinstance(expr, (cst.List, cst.Tuple, cst.Set)) and all(
+        isinstance(el, cst.Element) and isinstance(el.value, (cst.SimpleString, cst.Integer)) for el in expr.elements)
+
+
 def _is_constant_name(name: str) -> bool:
     return name.isupper() and any(c.isalpha() for c in name)
 
@@ -453,7 +493,8 @@ class _Evaluator:
         if name in ("True", "False", "None"):
             return CONST
         flow = self.flow
-        if flow is not None and name in flow.allowlisted:
+        if flow is not None and (name in flow.allowlisted or any(
+                self.literal_collection_name(n) for n in flow.allowlisted_by.get(name, ()))):
             return CONST
         if flow is not None and name in flow.defs:
             t = self.reaching(name, flow.defs[name], pos, depth)
@@ -575,6 +616,16 @@ class _Evaluator:
             return hole(f"{kind} `{name}`", True, param, param=True)
         return hole(f"parameter `{name}`", param=True)
 
+    def literal_collection_name(self, name: str) -> bool:
+        """A name the function does not bind, that the module binds once, to a literal collection
+        (`ALLOWED = {"a", "b"}`): what an allow-list check (`if x not in ALLOWED`) compares with."""
+        if (self.flow is not None and name in self.flow.defs) or (
+                self.func is not None and find_param(self.func, name) is not None):
+            return False
+        values = module_assignments(self.ctx).get(name)
+        return bool(values) and len(values) == 1 and isinstance(values[0], cst.BaseExpression) \
+            and literal_collection(values[0])
+
     def outer_name(self, name: str, depth: int) -> Taint:
         """A name not bound in the function: module constant, import, closure."""
         if _is_constant_name(name):
@@ -693,12 +744,22 @@ class _Evaluator:
                     if method in ("joinpath",):
                         out = out.concat(self.eval(a.value, pos, depth + 1))
                 return out
-        return hole(f"`{_short(ctx.code_for(expr.func))}()`")
+        return hole(f"`{_callee(ctx, expr.func)}()`")
 
 
 def _template_has_value_slot(template: str, slot: str) -> bool:
     """Whether a `%`/`.format` template has a slot in a data position (`= '%s'`, `LIKE {}`)."""
     return any(value_context(template[: m.start()]) for m in re.finditer(slot, template))
+
+
+def _callee(ctx: "ModuleContext", func: cst.BaseExpression) -> str:
+    """A callee as a hole names it: its code, short; a method of what a call returned as that
+    call's callee, `(...)` and the method (`bind.execute(...).fetchall`), not the whole call."""
+    methods: List[str] = []
+    while isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+        methods.append(func.attr.value)
+        func = func.value.func
+    return _short(_short(ctx.code_for(func)) + "".join(f"(...).{m}" for m in reversed(methods)), 60)
 
 
 def _short(code: str, limit: int = 40) -> str:

@@ -57,6 +57,19 @@ def _describe(holes) -> str:
     return ", ".join(items)
 
 
+def _sql_advice(risky, names) -> str:
+    """What FPI301 tells the user to do: bind the values; names (`names`, a subset of `risky`)
+    cannot be bound, so check them against an allow-list or quote them as identifiers."""
+    if not names:
+        return "pass the values as bound parameters"
+    if names == risky:
+        it = "them" if len(names) > 1 else "it"
+        return (f"a bound parameter cannot stand for a name: check {it} against an allow-list or quote {it} "
+                "as an identifier")
+    return (f"check the names ({_describe(names)}) against an allow-list or quote them as identifiers, "
+            "and pass the values as bound parameters")
+
+
 def middleware_call(ctx, node: cst.Call, classes) -> Optional[List[cst.Arg]]:
     """The keyword args configuring a middleware of `classes`, however it is added:
     `app.add_middleware(C, ...)`, `Middleware(C, ...)` or `C(app, ...)`; else None."""
@@ -106,10 +119,17 @@ class SqlBuiltFromStrings(Rule):
     attributes, class attributes assigned a literal, numbers, `int(...)`, parameters annotated
     `int`/`float`/`bool`/`UUID`/dates), placeholder lists such as `", ".join("?" for _ in ids)`,
     SQL passed in from elsewhere without being built here, names checked against a literal
-    allow-list (`if field not in ("a", "b"): return`), and fragments the code computes itself
+    allow-list (`if field not in ("a", "b"): return`, or against a name the module binds once to
+    one: `SORTABLE = {"a", "b"}`), and fragments the code computes itself
     in structural positions (`WHERE {filters.where()}`, `DEFAULT {db.timestamp_now}`). What is
     reported: client input anywhere, any value inside an SQL string literal (`'{row.slug}'`),
     and parameters of the function (they may carry anything, table names included).
+
+    Where the value stands for a name (after `SCHEMA`, `TABLE`, `DATABASE`, `FROM`, `INTO`,
+    `UPDATE`, `JOIN`, `SET search_path TO`, `ORDER BY`, or after `name.`, quoted or not), a
+    bound parameter cannot replace it, and the message says so: check the name against an
+    allow-list, or quote it with the driver's identifier quoting (psycopg's `sql.Identifier`,
+    SQLAlchemy's `dialect.identifier_preparer.quote()`).
 
     ## Why is this bad?
     A value pasted into SQL text is parsed as SQL: `name = "x' OR '1'='1"` turns a lookup into
@@ -128,6 +148,14 @@ class SqlBuiltFromStrings(Rule):
     @app.get("/users")
     def users(name: str):
         return conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchall()
+
+    SORTABLE = {"name", "created_at"}
+
+    @app.get("/users/sorted")
+    def sorted_users(order: str):
+        if order not in SORTABLE:  # a name cannot be a bound parameter: allow-list it
+            raise HTTPException(422)
+        return conn.execute(f"SELECT * FROM users ORDER BY {order}").fetchall()
     ```
 
     ## Fix safety
@@ -137,7 +165,7 @@ class SqlBuiltFromStrings(Rule):
     a tuple for sqlite3/aiosqlite, `%s` plus a tuple for psycopg/psycopg2/pymysql/MySQLdb,
     `$1, $2` plus arguments for asyncpg, and `text("... :name").bindparams(name=...)` for
     SQLAlchemy `text()`. It changes how values are typed and compared (a quoted number becomes
-    a number parameter), so review it.
+    a number parameter), so review it. Nothing is offered when a name is built in.
     """
 
     def _sink_arg(self, node: cst.Call) -> Tuple[Optional[cst.BaseExpression], str]:
@@ -170,16 +198,22 @@ class SqlBuiltFromStrings(Rule):
             return
         reported |= taint.builds
         who = ("any client" if taint.user else "whoever controls those values")
+        # a hole where SQL expects a name (`CREATE SCHEMA "{x}"`, `FROM {x}`, `ORDER BY {x}`)
+        # cannot become a bound parameter: say what can be done there instead
+        names = (risky & taint.names) - taint.data
         self.report(
             node,
             f"SQL text built from {_describe(risky)} reaches `{sink}()`: {who} can rewrite the "
-            "query to read or change any data the database user can; pass the values as bound parameters",
-            self._fix(node, sql),
+            f"query to read or change any data the database user can; {_sql_advice(risky, names)}",
+            self._fix(node, sql, bool(names)),
         )
 
     # ------------------------------------------------------------------ fix
-    def _fix(self, node: cst.Call, sql: cst.BaseExpression) -> FixSpec:
+    def _fix(self, node: cst.Call, sql: cst.BaseExpression, names: bool = False) -> FixSpec:
         ctx = self.ctx
+        if names:  # `_placeholders` binds values only: no fix either way
+            return hint("Check names against an allow-list or quote them as identifiers; "
+                        "pass values as bound parameters")
         no_fix = hint("Pass the values as bound parameters of the driver instead of formatting them into SQL")
         # text(f"...") (standalone or as the argument of execute): SQLAlchemy named binds
         text_call = None
