@@ -24,7 +24,7 @@ RULES = {
     "FPI210": ("coroutine-function-offloaded", True, True),
     "FPI301": ("sql-built-from-strings", True, False),
     "FPI302": ("cors-any-origin-with-credentials", True, False),
-    "FPI303": ("user-controlled-file-path", True, False),
+    "FPI303": ("user-controlled-file-path", True, True),
     "FPI304": ("insecure-jwt-decode", True, False),
     "FPI305": ("debug-enabled", True, False),
     "FPI306": ("trusted-host-any", True, False),

@@ -139,7 +139,8 @@ def _tree_of_odd_files(root):
     return sorted(str(root / n) for n in files)
 
 
-@pytest.mark.parametrize("select", [["FPI101"], ["FPI101", "FPI102", "FPI104", "FPI3"], ["FPI4", "FPI501", "FPI507"]])
+@pytest.mark.parametrize("select", [["FPI101"], ["FPI101", "FPI102", "FPI104", "FPI301", "FPI302", "FPI304"],
+                                    ["FPI4", "FPI501", "FPI507"]])
 def test_a_selection_without_index_rules_scans_only_what_its_tokens_call_for(tmp_path, monkeypatch, select):
     """No enabled rule needs the project index: no summaries are made, cached results need no
     scan, and every file's result is what linting it alone gives (syntax errors included)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
@@ -156,6 +156,39 @@ class ModuleContext:
 
     def call_qualname(self, call: cst.Call) -> Optional[str]:
         return self.qualname(call.func)
+
+    def project_qualname(self, expr: cst.BaseExpression) -> Optional[str]:
+        """Like `qualname`, but a module-level `def`/`class` of this module gives
+        `<module>.<name>` (how the project index names it)."""
+        q = self.qualname(expr)
+        if q is not None:
+            return q
+        dotted = dotted_name(expr)
+        if dotted is None:
+            return None
+        head = dotted.partition(".")[0]
+        stack = self.scope_stack
+        for i in range(len(stack) - 1, -1, -1):
+            scope = stack[i]
+            if isinstance(scope, cst.ClassDef) and i != len(stack) - 1:
+                continue
+            if head in self.bindings(scope):
+                if isinstance(scope, cst.Module) and head in self._module_defs():
+                    return (f"{self.module_name}." if self.module_name else "") + dotted
+                return None
+        return None
+
+    def _module_defs(self) -> Set[str]:
+        """The module's top-level defs and classes whose name no assignment also binds."""
+        def compute() -> Set[str]:
+            from fastapi_lint.model.flow import module_assignments
+
+            defs = {s.name.value for s in self.module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
+            assigned = module_assignments(self)
+            # a name also bound by assignment is not reliably the def
+            return {d for d in defs if len(assigned.get(d, [])) == 1}
+
+        return self.memo("context.module_defs", compute)
 
     def origin_of(self, expr: cst.BaseExpression) -> Optional[str]:
         """What produced this value: "requests.Session()", "fastapi.Request()", "sqlite3.connect().cursor()".

@@ -377,6 +377,60 @@ def _is_depends_call(node) -> bool:
     return isinstance(node, ast.Call) and (ast_dotted(node.func) or "").rpartition(".")[2] in DEPENDS_LAST
 
 
+#: What a path containment check calls: a sound one normalises the path first (`resolve()`,
+#: `realpath`), or asks `is_relative_to`/`commonpath`. A function that calls none of them is not
+#: read for `path_checks` (most functions: the scan stays one walk).
+_PATH_NORMALISERS = frozenset({"is_relative_to", "commonpath", "resolve", "realpath", "abspath", "normpath"})
+#: What a checked path may be wrapped in: `Path(p).resolve()`, `str(p)`, `os.path.realpath(p)`.
+_PATH_WRAPPERS = frozenset({"str", "Path", "PurePath", "realpath", "abspath", "normpath", "fspath"})
+
+
+def _terminal_name(func) -> Optional[str]:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+
+
+def _path_of(expr) -> Optional[str]:
+    """The name a path expression is made of: `p`, `p.resolve()`, `Path(p).absolute()`, `str(p)`,
+    `os.path.realpath(p)`; else None."""
+    while isinstance(expr, ast.Call):
+        name = _terminal_name(expr.func)
+        if isinstance(expr.func, ast.Attribute) and name in ("resolve", "absolute", "expanduser") and not expr.args:
+            expr = expr.func.value
+        elif name in _PATH_WRAPPERS and len(expr.args) == 1 and not expr.keywords:
+            expr = expr.args[0]
+        else:
+            return None
+    return expr.id if isinstance(expr, ast.Name) else None
+
+
+def _path_checked_params(func) -> List[List[object]]:
+    """[position, name] of each parameter of a plain function whose path the function checks
+    for containment, as FPI303 takes an inline check (`taint._PathChecks`): `p.is_relative_to(base)`,
+    `p.startswith(base)` (not a literal prefix), `base in p.resolve().parents`,
+    `os.path.commonpath([base, p])`. A route then calling `if not is_inside(path, root): raise`
+    has checked `path`."""
+    a = func.args
+    positional = [p.arg for p in (*a.posonlyargs, *a.args)]
+    params = set(positional) | {p.arg for p in a.kwonlyargs}
+    found: Set[str] = set()
+    for node in (n for stmt in func.body for n in ast.walk(stmt)):
+        if isinstance(node, ast.Call):
+            name = _terminal_name(node.func)
+            if isinstance(node.func, ast.Attribute) and (name == "is_relative_to" or (
+                    name == "startswith" and node.args and not isinstance(node.args[0], ast.Constant))):
+                found.add(_path_of(node.func.value) or "")
+            elif name == "commonpath":
+                for arg in node.args:
+                    for el in (arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else ()):
+                        found.add(_path_of(el) or "")
+        elif isinstance(node, ast.Compare):
+            for op, right in zip(node.ops, node.comparators):
+                if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, ast.Attribute) and right.attr == "parents":
+                    found.add(_path_of(right.value) or "")
+    found &= params
+    return [[positional.index(n) if n in positional else -1, n] for n in sorted(found)]
+
+
 def function_facts(func, resolve, own: OwnBody, module_depends: bool = True) -> Dict[str, object]:
     """Facts of one function for the coroutine rules (FPI2xx): plain JSON data.
 
@@ -384,7 +438,8 @@ def function_facts(func, resolve, own: OwnBody, module_depends: bool = True) -> 
     asyncgen / generator: it yields; decorated: a decorator may change what it returns;
     factory: it may return a callable (nested def, lambda or class, or a `Callable` return
     annotation); depends_params: a parameter is `Depends(...)`; returns: the resolved
-    return annotation. `module_depends`: the module has a call spelled `Depends` or
+    return annotation; path_checks: parameters whose path a plain function checks for
+    containment (FPI303, `_path_checked_params`). `module_depends`: the module has a call spelled `Depends` or
     `Security` (`file_facts`' `named_calls`); without one, no parameter is searched.
     """
     facts: Dict[str, object] = {}
@@ -419,6 +474,10 @@ def function_facts(func, resolve, own: OwnBody, module_depends: bool = True) -> 
     elif isinstance(returns, ast.Constant) and returns.value is None:
         facts["returns"] = "builtins.None"
     a = func.args
+    if own.owner is None and not _PATH_NORMALISERS.isdisjoint(_terminal_name(c.func) for c in own.calls):
+        checked = _path_checked_params(func)
+        if checked:
+            facts["path_checks"] = checked
     params = [*a.posonlyargs, *a.args, *a.kwonlyargs]
     defaults = [*a.defaults, *(d for d in a.kw_defaults if d is not None)]
     if module_depends and (

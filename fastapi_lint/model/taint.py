@@ -161,6 +161,9 @@ class FunctionFlow:
     #: whether the module binds each, once, to a literal collection)
     allowlisted_by: Dict[str, Set[str]] = field(default_factory=dict)
     dict_keys: Dict[str, List[cst.BaseExpression]] = field(default_factory=dict)  # d["k"] = ... keys
+    #: calls in `if` tests given a bare name: `if not is_inside(path, root)` checks `path` when
+    #: the project function checks that parameter (`path_checks` of the index)
+    check_calls: List[cst.Call] = field(default_factory=list)
 
 
 def _target_names(target: cst.BaseExpression) -> List[str]:
@@ -184,21 +187,49 @@ class _PathChecks(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         f = node.func
+        if any(isinstance(a.value, cst.Name) for a in node.args):
+            self.flow.check_calls.append(node)  # a project helper may check it (`TaintModel.flow`)
         if isinstance(f, cst.Attribute) and f.attr.value in ("is_relative_to", "startswith"):
-            base = f.value
-            if isinstance(base, cst.Call) and isinstance(base.func, cst.Attribute) \
-                    and base.func.attr.value == "resolve":
-                base = base.func.value
-            if isinstance(base, cst.Call) and dotted_name(base.func) == "str" and base.args:
-                base = base.args[0].value
-            if isinstance(base, cst.Name):
-                self.flow.checked.add(base.value)
+            self._checked(f.value)
+        elif (dotted_name(f) or "").rpartition(".")[2] == "commonpath":  # os.path.commonpath([base, p])
+            for arg in node.args:
+                if isinstance(arg.value, (cst.List, cst.Tuple)):
+                    for el in arg.value.elements:
+                        self._checked(el.value)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         for target in node.comparisons:
-            if isinstance(target.operator, (cst.In, cst.NotIn)) and isinstance(node.left, cst.SimpleString):
+            if not isinstance(target.operator, (cst.In, cst.NotIn)):
+                continue
+            if isinstance(node.left, cst.SimpleString):
                 if node.left.evaluated_value in ("..", "/", "\\") and isinstance(target.comparator, cst.Name):
                     self.flow.checked.add(target.comparator.value)
+            elif isinstance(target.comparator, cst.Attribute) and target.comparator.attr.value == "parents":
+                self._checked(target.comparator.value)  # base in p.resolve().parents
+
+    def _checked(self, expr: cst.BaseExpression) -> None:
+        name = path_of(expr)
+        if name is not None:
+            self.flow.checked.add(name)
+
+
+#: What a checked path may be wrapped in (`index._path_of` reads the same on `ast`).
+_PATH_WRAPPERS = frozenset({"str", "Path", "PurePath", "realpath", "abspath", "normpath", "fspath"})
+
+
+def path_of(expr: cst.BaseExpression) -> Optional[str]:
+    """The name a path expression is made of: `p`, `p.resolve()`, `Path(p).absolute()`, `str(p)`,
+    `os.path.realpath(p)`; else None."""
+    while isinstance(expr, cst.Call):
+        f = expr.func
+        if isinstance(f, cst.Attribute) and f.attr.value in ("resolve", "absolute", "expanduser") and not expr.args:
+            expr = f.value
+        elif (dotted_name(f) or "").rpartition(".")[2] in _PATH_WRAPPERS and len(expr.args) == 1 \
+                and expr.args[0].keyword is None and not expr.args[0].star:
+            expr = expr.args[0].value
+        else:
+            return None
+    return expr.value if isinstance(expr, cst.Name) else None
 
 
 class _FlowBuilder:
@@ -344,8 +375,31 @@ class TaintModel:
         if found is None:
             found = FunctionFlow(func)
             _FlowBuilder(found).block(func.body.body, ())
+            self._helper_checks(found)
             self._flows[id(func)] = found
         return found
+
+    def _helper_checks(self, flow: FunctionFlow) -> None:
+        """Adds to `flow.checked` the names passed to a project function that checks that
+        parameter's path for containment (`path_checks`, read by the scan from its `ast`)."""
+        if not flow.check_calls:
+            return
+        from fastapi_lint.model.index import project_index_for
+
+        index = project_index_for(self.ctx)
+        for call in flow.check_calls:
+            summary = index.function(self.ctx.project_qualname(call.func))
+            checks = summary.facts.get("path_checks") if summary is not None else None
+            if not checks:
+                continue
+            positional = [a for a in call.args if a.keyword is None]
+            if any(a.star for a in positional):
+                continue
+            for position, param in checks:  # type: ignore[misc]
+                arg = positional[position] if 0 <= position < len(positional) else next(
+                    (a for a in call.args if a.keyword is not None and a.keyword.value == param), None)
+                if arg is not None and isinstance(arg.value, cst.Name):
+                    flow.checked.add(arg.value.value)
 
     def _position(self, flow: FunctionFlow) -> Tuple[int, Tuple]:
         """(order, path) of the statement being visited in `flow.func`."""

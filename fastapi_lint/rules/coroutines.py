@@ -35,37 +35,6 @@ def _prefix(ctx) -> str:
     return f"{ctx.module_name}." if ctx.module_name else ""
 
 
-def project_qualname(ctx, expr: cst.BaseExpression) -> Optional[str]:
-    """Like ctx.qualname, but a module-level `def`/`class` of this module gives `<module>.<name>`."""
-    q = ctx.qualname(expr)
-    if q is not None:
-        return q
-    dotted = dotted_name(expr)
-    if dotted is None:
-        return None
-    head = dotted.partition(".")[0]
-    stack = ctx.scope_stack
-    for i in range(len(stack) - 1, -1, -1):
-        scope = stack[i]
-        if isinstance(scope, cst.ClassDef) and i != len(stack) - 1:
-            continue
-        if head in ctx.bindings(scope):
-            if isinstance(scope, cst.Module) and head in _module_defs(ctx):
-                return _prefix(ctx) + dotted
-            return None
-    return None
-
-
-def _module_defs(ctx) -> Set[str]:
-    def compute() -> Set[str]:
-        defs = {s.name.value for s in ctx.module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
-        assigned = module_assignments(ctx)
-        # a name also bound by assignment is not reliably the def
-        return {d for d in defs if len(assigned.get(d, [])) == 1}
-
-    return ctx.memo("coroutines.defs", compute)
-
-
 def _first_param(func: cst.FunctionDef) -> Optional[str]:
     params = list(func.params.posonly_params) + list(func.params.params)
     if not params:
@@ -87,7 +56,7 @@ def receiver_class(ctx, expr: cst.BaseExpression) -> Optional[str]:
                 return index.class_qualname(_prefix(ctx) + cls.name.value)
             return None
     if isinstance(expr, cst.Call) and isinstance(expr.func, (cst.Name, cst.Attribute)):
-        found = index.class_qualname(project_qualname(ctx, expr.func))
+        found = index.class_qualname(ctx.project_qualname(expr.func))
         if found:
             return found
     origin = ctx.origin_of(expr)
@@ -95,7 +64,7 @@ def receiver_class(ctx, expr: cst.BaseExpression) -> Optional[str]:
         found = index.class_qualname(origin[:-2])
         if found:
             return found
-    q = project_qualname(ctx, expr)
+    q = ctx.project_qualname(expr)
     if q is not None:
         found = index.instance_class(q)
         if found:
@@ -103,7 +72,7 @@ def receiver_class(ctx, expr: cst.BaseExpression) -> Optional[str]:
     if isinstance(expr, cst.Name):
         values = _binding_values(ctx, expr.value)
         if values is not None and len(values) == 1 and isinstance(values[0], cst.Call):
-            return index.class_qualname(project_qualname(ctx, values[0].func))
+            return index.class_qualname(ctx.project_qualname(values[0].func))
     return None
 
 
@@ -135,7 +104,7 @@ def _binding_values(ctx, name: str) -> Optional[list]:
 def project_function(ctx, func: cst.BaseExpression) -> Tuple[Optional[str], Optional[FunctionSummary]]:
     """(label, summary) of the project function or method `func` names, if the index knows it."""
     index = project_index_for(ctx)
-    q = project_qualname(ctx, func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+    q = ctx.project_qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
     found = index.function(q) if q else None
     if found is not None:
         return dotted_name(func), found
@@ -510,6 +479,8 @@ def misuse(ctx, call: cst.Call) -> Optional[Tuple[str, bool]]:
             return None
         break
     if isinstance(parent, cst.Expr):
+        if _expects_raise(ctx):
+            return None  # the call is meant to raise (TypeError for a bad argument) before any coroutine
         return DROPPED, direct
     if isinstance(parent, cst.Return):
         func = ctx.enclosing_functiondef()
@@ -542,6 +513,24 @@ def misuse(ctx, call: cst.Call) -> Optional[Tuple[str, bool]]:
                 and len(function_assignments(ctx, func).get(target_name, [])) == 1:
             return AS_RESULT, direct
     return None
+
+
+#: Context managers of tests that expect the statements they wrap to raise.
+_RAISES_CONTEXTS = frozenset({"raises", "assertRaises", "assertRaisesRegex"})
+
+
+def _expects_raise(ctx) -> bool:
+    """The statement being visited is directly in the body of `with pytest.raises(...)` (or
+    unittest's `self.assertRaises(...)`): if the call does not raise, the test fails, so a
+    coroutine it would make does not go unnoticed."""
+    for anc in ctx.ancestors():
+        if isinstance(anc, cst.With):
+            return any(isinstance(item.item, cst.Call)
+                       and (dotted_name(item.item.func) or "").rpartition(".")[2] in _RAISES_CONTEXTS
+                       for item in anc.items)
+        if isinstance(anc, (cst.BaseCompoundStatement, cst.FunctionDef, cst.Lambda)):
+            return False
+    return False
 
 
 MESSAGES = {
@@ -646,10 +635,13 @@ class CoroutineNotAwaited(_NotAwaited):
     through the project's base classes.
 
     A coroutine that is awaited, passed as an argument (`asyncio.gather`, `create_task`,
-    `wait_for`, a TaskGroup, any helper), returned from a plain `def`, yielded, or stored and used
-    later is fine. `async def`s that yield (async generators) and `async def`s with decorators
-    that may change what the call returns (other than `staticmethod`, `classmethod`,
-    `abstractmethod` and FastAPI route registration) are not considered.
+    `wait_for`, a TaskGroup, any helper), returned from a plain `def`, yielded, or stored and
+    used later is fine, and so is a call directly inside `with pytest.raises(...)` or
+    `self.assertRaises(...)` (the test fails unless the call raises, `TypeError` for a bad
+    argument, before any coroutine exists). `async def`s that yield (async generators) and
+    `async def`s with decorators that may change what the call returns (other than
+    `staticmethod`, `classmethod`, `abstractmethod` and FastAPI route registration) are not
+    considered.
 
     ## Why is this bad?
     Calling an `async def` only creates a coroutine object; nothing of its body runs until it is
@@ -969,7 +961,7 @@ class DependencyCalled(Rule):
         inner = arg.value
         if not isinstance(inner.func, (cst.Name, cst.Attribute)):
             return
-        q = project_qualname(ctx, inner.func)
+        q = ctx.project_qualname(inner.func)
         index = project_index_for(ctx)
         summary = index.function(q) if q else None
         if summary is None:

@@ -318,6 +318,9 @@ class HttpExceptionSwallowed(Rule):
 
 # ---------------------------------------------------------------------------- FPI503
 
+#: A decorator path that is one `:path` parameter: the route catches everything below its prefix.
+_CATCH_ALL = re.compile(r"/?\{\s*(\w+)\s*:\s*path\s*\}")
+
 _LIBRARIES = frozenset({"builtins", "typing", "typing_extensions", "fastapi", "starlette", "pydantic", "datetime",
                         "uuid", "decimal", "enum", "pathlib", "sqlalchemy", "sqlmodel", "collections"})
 
@@ -350,7 +353,9 @@ class PathParameterMissing(Rule):
     dependencies, `dependencies=[...]` of the decorator and of the router) that takes it.
     A dependency the linter cannot see (imported from elsewhere) counts as receiving it,
     and so does a function that reads `request.path_params`. Starlette-style routes
-    (`add_route`, `@app.route`) are not checked.
+    (`add_route`, `@app.route`) are not checked, nor is a catch-all route whose decorator
+    path is one `:path` parameter (`@app.get("/{full_path:path}")` serving an SPA's index
+    page for any URL ignores it on purpose).
 
     ## Why is this bad?
     The value in the URL is silently thrown away: `/users/{user_id}/orders` with no
@@ -387,6 +392,11 @@ class PathParameterMissing(Rule):
             if not names:
                 continue
             missing = [n for n in dict.fromkeys(names) if not self._consumed(model, route, n)]
+            catch_all = _CATCH_ALL.fullmatch(route.path or "")
+            if catch_all is not None:
+                # `@app.get("/{full_path:path}")` answering whatever was asked (an SPA's index
+                # page, a custom 404) ignores the path on purpose
+                missing = [n for n in missing if n != catch_all.group(1)]
             for name in missing:
                 self.report(route.registration,
                             f"path parameter `{{{name}}}` of `{full or route.path}` is not received by "

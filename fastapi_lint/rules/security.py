@@ -418,6 +418,7 @@ class CorsAnyOriginWithCredentials(Rule):
 class UserControlledFilePath(Rule):
     code = "FPI303"
     wants_index = False
+    needs_index = True  # whether a project function checks a path it is given (`path_checks`)
     name = "user-controlled-file-path"
     summary = ("`UploadFile.filename` or a route's path/query parameter flowing into a filesystem path "
                "without `basename`/`Path(...).name`/`secure_filename` or a `resolve()` + `is_relative_to` check.")
@@ -445,8 +446,10 @@ class UserControlledFilePath(Rule):
     `aiofiles.open`, `Path(...)`, `os.path.join`, `FileResponse`, `shutil.*`, `os.remove` and
     friends, or pathlib I/O methods. One report per input. Not reported when the value went
     through `os.path.basename`, `Path(...).name`/`.stem`/`.suffix` or `secure_filename`, when
-    the path is checked with `resolve()` + `is_relative_to(...)` (or a `".." in name` test)
-    in the same function, for parameters annotated with numbers, UUIDs or models, and for
+    the path is checked with `resolve()` + `is_relative_to(...)`, `base in path.resolve().parents`,
+    `os.path.commonpath([...])` (or a `".." in name` test) in an `if` of the same function, or
+    passed there to a function of the project that checks it so (`if not is_inside(path,
+    root): raise`, the function in any module of the tree), for parameters annotated with numbers, UUIDs or models, and for
     plain `{name}` path parameters: they match one URL segment and cannot hold a `/` (a
     `{name:path}` parameter can, and is reported).
 
