@@ -181,6 +181,13 @@ CALLABLE_FACTORIES = frozenset({"functools.partial", "operator.methodcaller", "o
                                 "operator.itemgetter", "contextvars.copy_context().run"})
 
 
+def derived_root(origin: str) -> Optional[str]:
+    """The kind of object an origin is, through `DERIVED` suffixes
+    (`pathlib.Path().parent.resolve()` -> `pathlib.Path()`), else None."""
+    reduced = _same_kind(origin + ".x")
+    return next((kind for kind in DERIVED if reduced == kind + ".x"), None)
+
+
 def _same_kind(callee: str) -> str:
     """`pathlib.Path().parent.with_suffix().exists` -> `pathlib.Path().exists`."""
     for root, suffixes in DERIVED.items():
