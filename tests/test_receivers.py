@@ -277,6 +277,23 @@ PROJECT = {
                              "    vault = Vault()\n    return vault.load()  # error: FPI110\n",
     "app/offload_found.py": "from asyncio import to_thread as in_thread\nfrom app.repo import Repo\n\n\n"
                             "async def read(repo: Repo):\n    await in_thread(repo.get, 1)  # error: FPI210\n",
+    # files without a module name (an alembic revision's file name is no identifier): the
+    # rule's index holds their own defs unprefixed; an imported module's calls are not the
+    # project's `Repo.get`
+    "migrations/versions/2024_01_01-a1_rev.py": "from alembic import op\nfrom app.repo import Repo\n\n\n"
+                                                "def upgrade():\n    op.get('x')\n    return Repo\n",
+    "migrations/versions/2024_01_02-a2_rev.py": "async def get(key):\n    ...\n\n\nasync def upgrade():\n"
+                                                "    get(1)  # error: FPI201\n",
+    "migrations/versions/2024_01_03-a3_rev.py": "class Rev:\n    async def get(self):\n        ...\n\n"
+                                                "    async def run(self):\n        self.get()  # error: FPI201\n",
+    "migrations/versions/2024_01_04-a4_rev.py": "def load():\n    with open('x') as fh:\n        return fh.read()\n\n\n"
+                                                "async def upgrade():\n    return load()  # error: FPI110\n",
+    # other nameless files defining the same names, sync: the merged index keeps theirs (the
+    # later path), the rule's index for a2/a3 their own
+    "migrations/versions/2024_01_06-a6_rev.py": "def get(key):\n    return key\n\n\ndef load():\n    return 1\n",
+    "migrations/versions/2024_01_07-a7_rev.py": "class Rev:\n    def get(self):\n        return 1\n",
+    "migrations/versions/2024_01_05-a5_rev.py": "import asyncio\nfrom alembic import op\n\n\nasync def upgrade():\n"
+                                                "    await asyncio.to_thread(op.get, 1)\n",
 }
 
 
@@ -286,7 +303,12 @@ PROJECT = {
     ("app/divided_found.py", "FPI201", True), ("app/annotated_self_found.py", "FPI201", True),
     ("app/offload.py", "FPI210", False),
     ("app/offload_found.py", "FPI210", True), ("app/blocking.py", "FPI110", False),
-    ("app/blocking_found.py", "FPI110", True)])
+    ("app/blocking_found.py", "FPI110", True),
+    ("migrations/versions/2024_01_01-a1_rev.py", "FPI201", False),
+    ("migrations/versions/2024_01_02-a2_rev.py", "FPI201", True),
+    ("migrations/versions/2024_01_03-a3_rev.py", "FPI201", True),
+    ("migrations/versions/2024_01_04-a4_rev.py", "FPI110", True),
+    ("migrations/versions/2024_01_05-a5_rev.py", "FPI210", False)])
 def test_the_tree_gate_on_a_project(tmp_path, rel, code, wanted):
     root = str(tmp_path)
     _write(root, PROJECT)

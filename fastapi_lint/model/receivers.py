@@ -831,6 +831,27 @@ class ModuleReceivers:
         return frozenset(out)
 
 
+def own_names(facts, index, module) -> Optional[FrozenSet[str]]:
+    """What a tree gate reading the project index must take as maybe anything, or None when it
+    cannot read the index as the rule will (no index; a module the index does not hold: the
+    rule reads another, `project_index_for`). A file without a module name (a script, an
+    alembic revision) is in the index unprefixed, and the rule's index holds its own summary
+    over any other's of the same names: a name of its own defs and classes, or a qualified
+    name headed by one, may be what the rule finds (the gate takes it as maybe). A named
+    module: nothing (its names are prefixed, and the index is the rule's)."""
+    name, _ = module
+    if index is None:
+        return None
+    if name:
+        return frozenset() if name in index.modules else None
+    return facts.function_defs | facts.class_defs
+
+
+def own_kind(kinds, own: FrozenSet[str]) -> bool:
+    """`kinds` (qualified names) may name something of a nameless file's own (`own_names`)."""
+    return bool(own) and any(q.partition(".")[0] in own for q in kinds)
+
+
 def _own_class(attribute: ast.Attribute, func: Optional[_Function]) -> Optional[ast.ClassDef]:
     """For `self.attr` read in the method `func` itself (on its own first parameter), the
     module-level class the method is of: where `flow._Resolver.origin` reads what the class

@@ -14,7 +14,7 @@ from fastapi_lint.model.fastapi import function_awaits, may_be_lifecycle
 from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, last_part, origin_qualnames,
                                        spellings)
 from fastapi_lint.model.index import project_index_for
-from fastapi_lint.model.receivers import ANY as ANY_KIND, ModuleReceivers
+from fastapi_lint.model.receivers import ANY as ANY_KIND, ModuleReceivers, own_kind, own_names
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 
 
@@ -716,7 +716,8 @@ class BlockingCallInHelper(_OnRequestPath):
         class of a constructor, annotation or `with`, or of a module-level instance), plus
         the method's own class for `self.method()`, as `blocking_chain` looks them up."""
         name, is_package = module
-        if index is None or not name or name not in index.modules:
+        own = own_names(facts, index, module)
+        if own is None:
             return True  # the rule reads another index (`project_index_for`)
         reach = ProjectCallees.of(index, "FPI110", cls._blocking_targets, inherited=True)
         if not reach.ambiguous_classes.isdisjoint(facts.class_defs):
@@ -737,7 +738,7 @@ class BlockingCallInHelper(_OnRequestPath):
                 if not may_spell(callee.id):
                     continue
                 kinds = receivers.function_kinds(callee.id, func)
-                if kinds is ANY_KIND or any(index.blocking_chain(q) for q in kinds):
+                if kinds is ANY_KIND or own_kind(kinds, own) or any(index.blocking_chain(q) for q in kinds):
                     return True
             elif type(callee) is ast.Attribute and may_spell(callee.attr):
                 kinds = receivers.kinds(callee.value, func)
@@ -750,7 +751,7 @@ class BlockingCallInHelper(_OnRequestPath):
                     held = receivers.held_by_self(func, callee.attr)
                     if held is ANY_KIND or any(index.blocking_chain(q) for q in held):
                         return True
-                if any(index.blocking_chain(f"{q}.{callee.attr}") for q in owners):
+                if own_kind(owners, own) or any(index.blocking_chain(f"{q}.{callee.attr}") for q in owners):
                     return True
         return False
 

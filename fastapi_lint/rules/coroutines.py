@@ -10,7 +10,7 @@ from `catalogs/asyncio.py` (FPI202).
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -23,7 +23,7 @@ from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees
                                        qualnames, spellings)
 from fastapi_lint.model.imports import decorator_callee, dotted_name
 from fastapi_lint.model.index import FunctionSummary, ProjectIndex, project_index_for
-from fastapi_lint.model.receivers import ANY, ModuleReceivers
+from fastapi_lint.model.receivers import ANY, ModuleReceivers, own_kind, own_names
 from fastapi_lint.registry import FixSpec, Rule, hint, register
 from fastapi_lint.rules.blocking import awaited, inside_generator_expression
 from fastapi_lint.traverse import visit_readonly
@@ -268,7 +268,8 @@ def may_call_project_coroutine_in(tree, facts, index: ProjectIndex, module) -> b
     that may be of a class whose method is one (`ModuleReceivers.kinds`), or a module or class
     with such a function. The second gate tests names the file spells anywhere instead."""
     name, is_package = module
-    if index is None or not name or name not in index.modules:
+    own = own_names(facts, index, module)
+    if own is None:
         return True  # the rule reads another index (`project_index_for`)
     reach = ProjectCallees.of(index, "coroutines", _coroutine_targets, inherited=True)
     if not reach.ambiguous_classes.isdisjoint(facts.class_defs):
@@ -283,20 +284,22 @@ def may_call_project_coroutine_in(tree, facts, index: ProjectIndex, module) -> b
         callee = call.func
         if (callee.id not in spelled if type(callee) is ast.Name else callee.attr not in names):
             continue  # (a method: as `is_project_coroutine`)
-        if _may_name_project_coroutine(receivers, callee, func, index):
+        if _may_name_project_coroutine(receivers, callee, func, index, own):
             return True
     return False
 
 
-def _may_name_project_coroutine(receivers: ModuleReceivers, expr, func, index: ProjectIndex) -> bool:
+def _may_name_project_coroutine(receivers: ModuleReceivers, expr, func, index: ProjectIndex,
+                                own: FrozenSet[str]) -> bool:
     """Whether `project_function` may find a coroutine function for `expr` (an `ast.Name` or
     `ast.Attribute` in `func`): a bare name the module's imports or defs bind to one, or a
-    function or method of what the receiver may be (`ModuleReceivers.kinds`)."""
+    function or method of what the receiver may be (`ModuleReceivers.kinds`). `own`: names of
+    a file without a module name (`receivers.own_names`), taken as maybe."""
     if type(expr) is ast.Name:
         kinds = receivers.function_kinds(expr.id, func)
-        return kinds is ANY or any(_is_coroutine(index.function(q)) for q in kinds)
+        return kinds is ANY or own_kind(kinds, own) or any(_is_coroutine(index.function(q)) for q in kinds)
     kinds = receivers.kinds(expr.value, func)
-    return kinds is ANY or any(_coroutine_of(index, q, expr.attr) for q in kinds)
+    return kinds is ANY or own_kind(kinds, own) or any(_coroutine_of(index, q, expr.attr) for q in kinds)
 
 
 def _is_coroutine(found: Optional[FunctionSummary]) -> bool:
@@ -1598,7 +1601,8 @@ class CoroutineFunctionOffloaded(Rule):
         resolve to a coroutine function, receivers read as FPI201's gate reads them; or one
         that may be a framework coroutine method (the facts alone decide that)."""
         name, is_package = module
-        if index is None or not name or name not in index.modules:
+        own = own_names(facts, index, module)
+        if own is None:
             return True  # the rule reads another index (`project_index_for`)
         names = _with_aliases(facts, facts.name_args)
         if may_be_framework_async(facts, names, names):
@@ -1612,7 +1616,7 @@ class CoroutineFunctionOffloaded(Rule):
                 continue
             for arg in call.args:
                 if (type(arg) is ast.Name or type(arg) is ast.Attribute) \
-                        and _may_name_project_coroutine(receivers, arg, func, index):
+                        and _may_name_project_coroutine(receivers, arg, func, index, own):
                     return True
         return False
 
