@@ -343,7 +343,8 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 @pytest.mark.parametrize("name", sorted(n for n in os.listdir(FIXTURES)
-                                        if n.startswith(("FPI201", "FPI202", "FPI110", "FPI210", "FPI307", "FPI404"))
+                                        if n.startswith(("FPI201", "FPI202", "FPI110", "FPI205", "FPI210", "FPI307",
+                                                         "FPI404"))
                                         and not n.endswith(".fixed.py")))
 def test_fixture_findings_with_the_index_do_not_depend_on_the_tree_gate(name, tmp_path, monkeypatch):
     """The single-file fixtures are linted without an index, where no tree gate applies: here
@@ -577,3 +578,26 @@ def test_a_string_annotation_too_deep_to_parse_opens_the_tree_gate(code):
               f"def get_db(db: \"{deep}\"):\n    return db\n\n\ndef r(x=Depends(get_db)):\n    return 1\n")
     facts = facts_of_source(source, "app.m", False, resolve=True)
     assert all_rules()[code].wants_tree(ast.parse(source), facts, None, ("app.m", False)) is True
+
+
+@pytest.mark.parametrize("source,wanted", [
+    # what `_coroutine_calls` reads: a display or comprehension of calls, or a name bound to one
+    ("import asyncio\n\n\nasync def job():\n    return 1\n\n\nasync def main():\n"
+     "    await asyncio.wait([job(), job()])\n", True),
+    ("import asyncio\n\n\nasync def job(i):\n    return i\n\n\nasync def main():\n"
+     "    await asyncio.wait({job(i) for i in range(3)})\n", True),
+    ("from asyncio import wait as wait_all\n\n\nasync def job():\n    return 1\n\n\nasync def main():\n"
+     "    jobs = [job(), job()]\n    await wait_all(jobs, timeout=1)\n", True),
+    ("import asyncio\n\n\nasync def job():\n    return 1\n\n\nasync def main():\n"
+     "    await asyncio.wait(fs=(job(),))\n", True),
+    # look-alikes: tasks, names bound to tasks or to what a call returns, a set of names
+    ("import asyncio\n\n\nasync def job():\n    return 1\n\n\nasync def main():\n"
+     "    a = asyncio.create_task(job())\n    b = asyncio.ensure_future(job())\n"
+     "    done, pending = await asyncio.wait({a, b}, return_when=asyncio.FIRST_COMPLETED)\n"
+     "    await asyncio.wait(pending)\n", False),
+    ("import asyncio\n\n\nasync def job(i):\n    return i\n\n\nasync def main(loop):\n"
+     "    tasks = [loop.create_task(job(i)) for i in range(3)]\n    await asyncio.wait(tasks)\n"
+     "    more = make_tasks()\n    await asyncio.wait(more)\n", False),
+])
+def test_fpi205_tree_gate(source, wanted):
+    _tree_gate_case("FPI205", source, wanted)

@@ -1081,6 +1081,32 @@ class AsyncioWaitCoroutines(Rule):
         """A call reaching `asyncio.wait` by import."""
         return cls._wait.met(facts, _with_aliases(facts, facts.calls))
 
+    @classmethod
+    def wants_tree(cls, tree, facts, index, module):
+        """`wants` again on the file's `ast` tree: a call that may be `asyncio.wait` (an
+        attribute `.wait`, a bare `wait` or an import's `as` name for it) given, as `fs`, what
+        `_coroutine_calls` reads: a list, set or tuple display or a comprehension holding a call
+        that is not a task creator, or a name some assignment of the file binds to one. The
+        usual `asyncio.wait({task, timer})` or `asyncio.wait(pending)` stays away from libcst."""
+        aliases = facts.alias_origins
+        bound: Optional[Dict[str, List[ast.expr]]] = None
+        receivers = ModuleReceivers.of(tree, *module)
+        for call, _ in receivers.calls():
+            callee = call.func
+            if not (type(callee) is ast.Attribute and callee.attr == "wait") and not (
+                    type(callee) is ast.Name and (callee.id == "wait" or "wait" in aliases.get(callee.id, ()))):
+                continue
+            arg = next((k.value for k in call.keywords if k.arg == "fs"), None) or (
+                call.args[0] if call.args and type(call.args[0]) is not ast.Starred else None)
+            if type(arg) is ast.Name:
+                if bound is None:
+                    bound = _assigned_values(tree)
+                if any(_holds_untasked_call(v) for v in bound.get(arg.id, ())):
+                    return True
+            elif arg is not None and _holds_untasked_call(arg):
+                return True
+        return False
+
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
         if not isinstance(node.func, (cst.Name, cst.Attribute)) or ctx.qualname(node.func) != "asyncio.wait":
@@ -1117,6 +1143,39 @@ class AsyncioWaitCoroutines(Rule):
         else:
             return []
         return [e for e in elements if isinstance(e, cst.Call) and not _is_task_call(ctx, e) and makes_coroutine(ctx, e)]
+
+
+def _holds_untasked_call(expr: ast.expr) -> bool:
+    """FPI205's tree gate: a display or comprehension (what `_coroutine_calls` reads) with a
+    call among its elements that is spelled as no task creator (`create_task`, `ensure_future`)."""
+    kind = type(expr)
+    if kind is ast.List or kind is ast.Set or kind is ast.Tuple:
+        elements = expr.elts
+    elif kind is ast.ListComp or kind is ast.SetComp or kind is ast.GeneratorExp:
+        elements = [expr.elt]
+    else:
+        return False
+    return any(type(e) is ast.Call and _terminal_name(e.func) not in _TASK_SPELLINGS for e in elements)
+
+
+_TASK_SPELLINGS = frozenset(q.rpartition(".")[2] for q in catalog.TASK_CREATORS) | {"create_task", "ensure_future"}
+
+
+def _terminal_name(func: ast.expr) -> Optional[str]:
+    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+
+
+def _assigned_values(tree: ast.Module) -> Dict[str, List[ast.expr]]:
+    """name -> every value an assignment anywhere in the module binds it to (`=`, `: T =`)."""
+    out: Dict[str, List[ast.expr]] = {}
+    for node in ast.walk(tree):
+        if type(node) is ast.Assign:
+            for target in node.targets:
+                if type(target) is ast.Name:
+                    out.setdefault(target.id, []).append(node.value)
+        elif type(node) is ast.AnnAssign and type(node.target) is ast.Name and node.value is not None:
+            out.setdefault(node.target.id, []).append(node.value)
+    return out
 
 
 def _function_values(ctx, func: cst.FunctionDef) -> List[object]:
