@@ -86,6 +86,9 @@ PASS_THROUGH_METHODS = frozenset({
     "resolve", "absolute", "expanduser", "joinpath", "with_suffix", "with_name", "as_posix",
     "removeprefix", "removesuffix", "format_map",
 })
+#: What a path checked for containment may be wrapped in (FPI303: `Path(p).resolve()`, `str(p)`,
+#: `os.path.realpath(p)`), by the callee's last name; read on libcst (taint.py) and `ast` (index.py).
+PATH_WRAPPERS = frozenset({"str", "Path", "PurePath", "realpath", "abspath", "normpath", "fspath"})
 #: Calls that strip directory parts from a file name (FPI303).
 FILENAME_SANITISERS = frozenset({
     "os.path.basename", "posixpath.basename", "ntpath.basename",

@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
+from fastapi_lint.catalogs.security import PATH_WRAPPERS
 from fastapi_lint.model.facts import DEPENDS_LAST, FileFacts, OwnBody, file_facts
 from fastapi_lint.model.names import resolve_relative_name
 
@@ -381,8 +382,6 @@ def _is_depends_call(node) -> bool:
 #: `realpath`), or asks `is_relative_to`/`commonpath`. A function that calls none of them is not
 #: read for `path_checks` (most functions: the scan stays one walk).
 _PATH_NORMALISERS = frozenset({"is_relative_to", "commonpath", "resolve", "realpath", "abspath", "normpath"})
-#: What a checked path may be wrapped in: `Path(p).resolve()`, `str(p)`, `os.path.realpath(p)`.
-_PATH_WRAPPERS = frozenset({"str", "Path", "PurePath", "realpath", "abspath", "normpath", "fspath"})
 
 
 def _terminal_name(func) -> Optional[str]:
@@ -396,7 +395,7 @@ def _path_of(expr) -> Optional[str]:
         name = _terminal_name(expr.func)
         if isinstance(expr.func, ast.Attribute) and name in ("resolve", "absolute", "expanduser") and not expr.args:
             expr = expr.func.value
-        elif name in _PATH_WRAPPERS and len(expr.args) == 1 and not expr.keywords:
+        elif name in PATH_WRAPPERS and len(expr.args) == 1 and not expr.keywords:
             expr = expr.args[0]
         else:
             return None

@@ -213,18 +213,14 @@ class _PathChecks(cst.CSTVisitor):
             self.flow.checked.add(name)
 
 
-#: What a checked path may be wrapped in (`index._path_of` reads the same on `ast`).
-_PATH_WRAPPERS = frozenset({"str", "Path", "PurePath", "realpath", "abspath", "normpath", "fspath"})
-
-
 def path_of(expr: cst.BaseExpression) -> Optional[str]:
     """The name a path expression is made of: `p`, `p.resolve()`, `Path(p).absolute()`, `str(p)`,
-    `os.path.realpath(p)`; else None."""
+    `os.path.realpath(p)`; else None (`index._path_of` reads the same on `ast`)."""
     while isinstance(expr, cst.Call):
         f = expr.func
         if isinstance(f, cst.Attribute) and f.attr.value in ("resolve", "absolute", "expanduser") and not expr.args:
             expr = f.value
-        elif (dotted_name(f) or "").rpartition(".")[2] in _PATH_WRAPPERS and len(expr.args) == 1 \
+        elif (dotted_name(f) or "").rpartition(".")[2] in cat.PATH_WRAPPERS and len(expr.args) == 1 \
                 and expr.args[0].keyword is None and not expr.args[0].star:
             expr = expr.args[0].value
         else:
