@@ -181,10 +181,14 @@ CALLABLE_FACTORIES = frozenset({"functools.partial", "operator.methodcaller", "o
                                 "operator.itemgetter", "contextvars.copy_context().run"})
 
 
-def derived_root(origin: str) -> Optional[str]:
-    """The kind of object an origin is, through `DERIVED` suffixes
-    (`pathlib.Path().parent.resolve()` -> `pathlib.Path()`), else None."""
-    reduced = _same_kind(origin + ".x")
+def divided_origin(left: Optional[str]) -> Optional[str]:
+    """The origin of `left / name` from the origin of `left` (the flow models' notation, on
+    libcst and on `ast`): a call's result divided is of its kind (`Path("/data") / name`); an
+    object derived from a path by `DERIVED` suffixes gives that path's kind
+    (`Path(__file__).parent / "x.json"` -> `pathlib.Path()`); anything else, None."""
+    if not left or left.endswith("()"):
+        return left
+    reduced = _same_kind(left + ".x")
     return next((kind for kind in DERIVED if reduced == kind + ".x"), None)
 
 

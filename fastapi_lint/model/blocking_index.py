@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional
 from fastapi_lint.model.facts import first_parameter
 from fastapi_lint.model.names import resolve_relative_name
 from fastapi_lint.model.index import ast_block_statements as _walk_body
-from fastapi_lint.catalogs.blocking import BLOCKING_SLEEP, OFFLOAD, derived_root, match_blocking
+from fastapi_lint.catalogs.blocking import BLOCKING_SLEEP, OFFLOAD, divided_origin, match_blocking
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi_lint.model.facts import OwnBody
@@ -203,10 +203,7 @@ class _AstFlow:
                         return self.origin(kw.value, scope, depth + 1)
             return f"{func}()" if func else None
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
-            inner = self.origin(expr.left, scope, depth + 1)  # as flow.py reads `Path(...).parent / name`
-            if not inner or inner.endswith("()"):
-                return inner
-            return derived_root(inner)
+            return divided_origin(self.origin(expr.left, scope, depth + 1))
         if isinstance(expr, ast.Subscript):
             inner = self.origin(expr.value, scope, depth + 1)
             return f"{inner}[]" if inner and ")" in inner else None

@@ -298,7 +298,7 @@ def _add_type_names(expr: ast.expr, out: set) -> None:
     elif isinstance(expr, ast.Constant) and isinstance(expr.value, str):
         out.update(_IDENTIFIER.findall(expr.value))
     else:
-        name = _terminal(expr)
+        name = terminal_name(expr)
         if name is not None:
             out.add(name)
 
@@ -312,7 +312,8 @@ def first_parameter(func) -> Optional[str]:
     return first[0].arg if first else None
 
 
-def _terminal(expr: ast.expr) -> Optional[str]:
+def terminal_name(expr: ast.expr) -> Optional[str]:
+    """The last identifier of a callee or dotted name: `f` -> "f", `a.b.c` -> "c"; else None."""
     if isinstance(expr, ast.Name):
         return expr.id
     if isinstance(expr, ast.Attribute):
@@ -583,13 +584,13 @@ def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
             if own is not None:
                 own.calls.append(node)
             args = node.args
-            name = _terminal(node.func)
+            name = terminal_name(node.func)
             if args:
                 first = args[0]
                 if type(first) is Starred:
                     first = next((a for a in args if type(a) is not Starred), None)
                 if type(first) is Call:
-                    inner = _terminal(first.func)
+                    inner = terminal_name(first.func)
                     if inner is not None:
                         arg_calls.add(inner)
                         if name in DEPENDS_LAST:
@@ -597,7 +598,7 @@ def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
             if name in DEPENDS_LAST:
                 for k in node.keywords:
                     if k.arg == "dependency" and type(k.value) is Call:
-                        inner = _terminal(k.value.func)
+                        inner = terminal_name(k.value.func)
                         if inner is not None:
                             depends_arg_calls.add(inner)
             if name is not None:
@@ -670,7 +671,7 @@ def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 continue  # a docstring: no value reaches anything
             _mark_lost(node.value, lost)
             if type(node.value) is Call:
-                name = _terminal(node.value.func)
+                name = terminal_name(node.value.func)
                 if name is not None:
                     statement_calls.add(name)
         elif kind is If or kind is While:
@@ -698,7 +699,7 @@ def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     if type(value) is Constant and type(value.value) is int:
                         status_codes.add(str(value.value))
                     else:
-                        name = _terminal(value)
+                        name = terminal_name(value)
                         if name is not None:
                             status_codes.add(name)
                 elif node.arg == "class_":  # sessionmaker(class_=...): flow.py reads a type
@@ -706,7 +707,7 @@ def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
                     push((node.value, flags | _IN_TYPE, own))
                     continue
                 elif node.arg in _CALLABLE_KEYWORDS and type(node.value) is Call:
-                    name = _terminal(node.value.func)
+                    name = terminal_name(node.value.func)
                     if name is not None:
                         arg_calls.add(name)
         elif kind is Await:
@@ -730,7 +731,7 @@ def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
                 routed = False
                 for d in node.decorator_list:
                     target = d.func if isinstance(d, Call) else d
-                    name = _terminal(target)
+                    name = terminal_name(target)
                     if name is not None:
                         decorators.add(name)
                         if kind is AsyncFunctionDef:
@@ -767,7 +768,7 @@ def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
             names.add(node.name)
             class_defs.add(node.name)
             for d in node.decorator_list:
-                name = _terminal(d.func if isinstance(d, Call) else d)
+                name = terminal_name(d.func if isinstance(d, Call) else d)
                 if name is not None:
                     decorators.add(name)
             for stmt in node.body:  # a class body is a scope of its own, even in a function
@@ -816,7 +817,7 @@ def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
         elif kind is Assign or kind is AnnAssign or kind is NamedExpr:
             if type(node.value) is Constant and node.value.value is None:
                 none_bound = True
-            name = _terminal(node.value) if node.value is not None else None
+            name = terminal_name(node.value) if node.value is not None else None
             if name is not None:
                 aliased.add(name)
             if kind is Assign:
@@ -842,11 +843,11 @@ def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
         elif kind is Yield or kind is YieldFrom:
             if own is not None:
                 own.yields = True
-            name = _terminal(node.value) if node.value is not None else None
+            name = terminal_name(node.value) if node.value is not None else None
             if name is not None:
                 bound_values.add(name)
         elif kind is Return:
-            name = _terminal(node.value) if node.value is not None else None
+            name = terminal_name(node.value) if node.value is not None else None
             if name is not None:
                 bound_values.add(name)
             if flags & _IN_ASYNC and node.value is not None:
@@ -854,7 +855,7 @@ def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
         elif kind is Raise:
             if flags & _IN_TRY and node.exc is not None:
                 exc = node.exc.func if isinstance(node.exc, Call) else node.exc
-                name = _terminal(exc)
+                name = terminal_name(exc)
                 if name is not None:
                     raised_in_try.add(name)
         elif kind is BinOp or kind is AugAssign:
@@ -874,7 +875,7 @@ def file_facts(tree: Module, bodies: Optional[Dict[int, OwnBody]] = None,
             continue
         elif kind is ast.withitem:
             if node.optional_vars is not None:
-                name = _terminal(node.context_expr)
+                name = terminal_name(node.context_expr)
                 if name is not None:
                     bound_values.add(name)
         elif kind is Global or kind is Nonlocal:
@@ -976,7 +977,7 @@ def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tu
             kind = type(node)
             if kind in _FUNCTIONS:
                 own = bodies.get(id(node))
-                if own is None or own.nested or any(_terminal(c.func) in sinks for c in own.calls):
+                if own is None or own.nested or any(terminal_name(c.func) in sinks for c in own.calls):
                     scopes.append((node.body, True))
                 todo.extend(node.decorator_list)
                 todo.extend(node.args.defaults)
@@ -1000,7 +1001,7 @@ def _sql_sink_built(tree: ast.Module, calls: AbstractSet[str], imported: List[Tu
                 if type(node.target) is ast.Name:
                     values.setdefault(node.target.id, []).append(node.iter)
             elif kind is ast.Call:
-                if _terminal(node.func) in sinks:
+                if terminal_name(node.func) in sinks:
                     arg = next((a for a in node.args if type(a) is not ast.Starred), None)
                     if arg is None:
                         given = {k.arg: k.value for k in node.keywords if k.arg}

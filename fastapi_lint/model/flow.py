@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Union
 
 import libcst as cst
 
-from fastapi_lint.catalogs.blocking import derived_root
+from fastapi_lint.catalogs.blocking import divided_origin
 from fastapi_lint.model.imports import dotted_name, find_param, iter_block_statements, own_nodes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -218,11 +218,7 @@ class _Resolver:
                         return t
             return f"{func}()" if func else None
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
-            inner = self.origin(expr.left, depth + 1)  # Path("/data") / name is a Path
-            if not inner or inner.endswith("()"):
-                return inner
-            # Path(__file__).parent / "data.json", `BASE / name` with `BASE = Path(...).parent`
-            return derived_root(inner)
+            return divided_origin(self.origin(expr.left, depth + 1))  # Path("/data") / name is a Path
         if isinstance(expr, cst.Subscript):
             inner = self.origin(expr.value, depth + 1)
             return f"{inner}[]" if inner and ")" in inner else None

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from fastapi_lint.catalogs.security import PATH_WRAPPERS
-from fastapi_lint.model.facts import DEPENDS_LAST, FileFacts, OwnBody, file_facts
+from fastapi_lint.model.facts import DEPENDS_LAST, FileFacts, OwnBody, file_facts, terminal_name
 from fastapi_lint.model.names import resolve_relative_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -384,15 +384,11 @@ def _is_depends_call(node) -> bool:
 _PATH_NORMALISERS = frozenset({"is_relative_to", "commonpath", "resolve", "realpath", "abspath", "normpath"})
 
 
-def _terminal_name(func) -> Optional[str]:
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-
-
 def _path_of(expr) -> Optional[str]:
     """The name a path expression is made of: `p`, `p.resolve()`, `Path(p).absolute()`, `str(p)`,
     `os.path.realpath(p)`; else None."""
     while isinstance(expr, ast.Call):
-        name = _terminal_name(expr.func)
+        name = terminal_name(expr.func)
         if isinstance(expr.func, ast.Attribute) and name in ("resolve", "absolute", "expanduser") and not expr.args:
             expr = expr.func.value
         elif name in PATH_WRAPPERS and len(expr.args) == 1 and not expr.keywords:
@@ -414,7 +410,7 @@ def _path_checked_params(func) -> List[List[object]]:
     found: Set[str] = set()
     for node in (n for stmt in func.body for n in ast.walk(stmt)):
         if isinstance(node, ast.Call):
-            name = _terminal_name(node.func)
+            name = terminal_name(node.func)
             if isinstance(node.func, ast.Attribute) and (name == "is_relative_to" or (
                     name == "startswith" and node.args and not isinstance(node.args[0], ast.Constant))):
                 found.add(_path_of(node.func.value) or "")
@@ -438,8 +434,9 @@ def function_facts(func, resolve, own: OwnBody, module_depends: bool = True) -> 
     factory: it may return a callable (nested def, lambda or class, or a `Callable` return
     annotation); depends_params: a parameter is `Depends(...)`; returns: the resolved
     return annotation; path_checks: parameters whose path a plain function checks for
-    containment (FPI303, `_path_checked_params`). `module_depends`: the module has a call spelled `Depends` or
-    `Security` (`file_facts`' `named_calls`); without one, no parameter is searched.
+    containment (FPI303, `_path_checked_params`). `module_depends`: the module has a call
+    spelled `Depends` or `Security` (`file_facts`' `named_calls`); without one, no parameter
+    is searched.
     """
     facts: Dict[str, object] = {}
     transparent = True
@@ -473,7 +470,7 @@ def function_facts(func, resolve, own: OwnBody, module_depends: bool = True) -> 
     elif isinstance(returns, ast.Constant) and returns.value is None:
         facts["returns"] = "builtins.None"
     a = func.args
-    if own.owner is None and not _PATH_NORMALISERS.isdisjoint(_terminal_name(c.func) for c in own.calls):
+    if own.owner is None and not _PATH_NORMALISERS.isdisjoint(terminal_name(c.func) for c in own.calls):
         checked = _path_checked_params(func)
         if checked:
             facts["path_checks"] = checked

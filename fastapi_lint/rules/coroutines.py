@@ -17,7 +17,7 @@ import libcst as cst
 from fastapi_lint.catalogs import asyncio as catalog
 from fastapi_lint.diagnostics import SAFE, UNSAFE
 from fastapi_lint.model.fastapi import BASE_HTTP_MIDDLEWARE, DEPENDS, keyword, positional, string_value
-from fastapi_lint.model.facts import DEPENDS_LAST, offload_spellings
+from fastapi_lint.model.facts import DEPENDS_LAST, offload_spellings, terminal_name
 from fastapi_lint.model.flow import enclosing_class, function_assignments, local_classes, module_assignments
 from fastapi_lint.model.gating import (Callees, ProjectCallees, function_callees, origin_qualnames,
                                        qualnames, spellings)
@@ -531,7 +531,7 @@ def _expects_raise(ctx) -> bool:
             return any(isinstance(item.item, cst.Call)
                        and (dotted_name(item.item.func) or "").rpartition(".")[2] in _RAISES_CONTEXTS
                        for item in anc.items)
-        if isinstance(anc, (cst.BaseCompoundStatement, cst.FunctionDef, cst.Lambda)):
+        if isinstance(anc, (cst.BaseCompoundStatement, cst.Lambda)):
             return False
     return False
 
@@ -1030,10 +1030,17 @@ def _asyncio_name(ctx) -> Tuple[Optional[str], list]:
     return "asyncio", [("asyncio", None, None)]
 
 
+#: Methods that schedule a coroutine as a task (a loop's, a TaskGroup's, `asyncio`'s).
+_TASK_METHODS = frozenset({"create_task", "ensure_future"})
+#: How a task creator may be spelled at a call (FPI205's tree gate): those methods, or the last
+#: name of a catalogue function imported bare.
+_TASK_SPELLINGS = _TASK_METHODS | {q.rpartition(".")[2] for q in catalog.TASK_CREATORS}
+
+
 def _is_task_call(ctx, expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Call) and isinstance(expr.func, (cst.Name, cst.Attribute)) and (
         ctx.qualname(expr.func) in catalog.TASK_CREATORS
-        or (isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("create_task", "ensure_future")))
+        or (isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _TASK_METHODS))
 
 
 @register
@@ -1155,14 +1162,7 @@ def _holds_untasked_call(expr: ast.expr) -> bool:
         elements = [expr.elt]
     else:
         return False
-    return any(type(e) is ast.Call and _terminal_name(e.func) not in _TASK_SPELLINGS for e in elements)
-
-
-_TASK_SPELLINGS = frozenset(q.rpartition(".")[2] for q in catalog.TASK_CREATORS) | {"create_task", "ensure_future"}
-
-
-def _terminal_name(func: ast.expr) -> Optional[str]:
-    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+    return any(type(e) is ast.Call and terminal_name(e.func) not in _TASK_SPELLINGS for e in elements)
 
 
 def _assigned_values(tree: ast.Module) -> Dict[str, List[ast.expr]]:
@@ -1670,8 +1670,7 @@ class CoroutineFunctionOffloaded(Rule):
         receivers = ModuleReceivers.of(tree, name, is_package)
         for call, func in receivers.calls():
             callee = call.func
-            if (callee.id if type(callee) is ast.Name else callee.attr if type(callee) is ast.Attribute
-                    else None) not in offloads:
+            if terminal_name(callee) not in offloads:
                 continue
             for arg in call.args:
                 if (type(arg) is ast.Name or type(arg) is ast.Attribute) \

@@ -11,6 +11,7 @@ import libcst as cst
 from fastapi_lint.catalogs import security as cat
 from fastapi_lint.diagnostics import UNSAFE
 from fastapi_lint.model.fastapi import ROUTE_TOKENS, keyword, positional
+from fastapi_lint.model.facts import terminal_name
 from fastapi_lint.model.gates import calls_any, may_register_routes, names_any, origin_possible
 from fastapi_lint.model.index import ast_dotted
 from fastapi_lint.model.receivers import ANY as ANY_KIND, NOTHING, ModuleReceivers
@@ -125,11 +126,14 @@ class SqlBuiltFromStrings(Rule):
     reported: client input anywhere, any value inside an SQL string literal (`'{row.slug}'`),
     and parameters of the function (they may carry anything, table names included).
 
-    Where the value stands for a name (after `SCHEMA`, `TABLE`, `DATABASE`, `FROM`, `INTO`,
-    `UPDATE`, `JOIN`, `SET search_path TO`, `ORDER BY`, or after `name.`, quoted or not), a
-    bound parameter cannot replace it, and the message says so: check the name against an
-    allow-list, or quote it with the driver's identifier quoting (psycopg's `sql.Identifier`,
-    SQLAlchemy's `dialect.identifier_preparer.quote()`).
+    Where the value stands for a name (after a keyword naming an object: `SCHEMA`, `TABLE`,
+    `DATABASE`, `VIEW`, `INDEX`, `SEQUENCE`, `ROLE`, `USER`, `EXTENSION`, optionally `IF [NOT]
+    EXISTS`; after `FROM`, `JOIN`, `INTO`, `UPDATE`, `TRUNCATE`, `SET search_path TO`/`=`,
+    `ORDER BY`, `GROUP BY`; the kind of object after `DROP`/`CREATE`/`ALTER`; or after `name.`;
+    quoted or not, outside a string literal), a bound parameter cannot replace it, and the
+    message says so: check the name against an allow-list, or quote it with the driver's
+    identifier quoting (psycopg's `sql.Identifier`, SQLAlchemy's
+    `dialect.identifier_preparer.quote()`).
 
     ## Why is this bad?
     A value pasted into SQL text is parsed as SQL: `name = "x' OR '1'='1"` turns a lookup into
@@ -446,12 +450,12 @@ class UserControlledFilePath(Rule):
     `aiofiles.open`, `Path(...)`, `os.path.join`, `FileResponse`, `shutil.*`, `os.remove` and
     friends, or pathlib I/O methods. One report per input. Not reported when the value went
     through `os.path.basename`, `Path(...).name`/`.stem`/`.suffix` or `secure_filename`, when
-    the path is checked with `resolve()` + `is_relative_to(...)`, `base in path.resolve().parents`,
-    `os.path.commonpath([...])` (or a `".." in name` test) in an `if` of the same function, or
-    passed there to a function of the project that checks it so (`if not is_inside(path,
-    root): raise`, the function in any module of the tree), for parameters annotated with numbers, UUIDs or models, and for
-    plain `{name}` path parameters: they match one URL segment and cannot hold a `/` (a
-    `{name:path}` parameter can, and is reported).
+    the path is checked with `resolve()` + `is_relative_to(...)`, `base in
+    path.resolve().parents`, `os.path.commonpath([...])` (or a `".." in name` test) in an `if`
+    of the same function, or passed there to a function of the project that checks it so (`if
+    not is_inside(path, root): raise`, the function in any module of the tree), for parameters
+    annotated with numbers, UUIDs or models, and for plain `{name}` path parameters: they match
+    one URL segment and cannot hold a `/` (a `{name:path}` parameter can, and is reported).
 
     ## Why is this bad?
     Starlette passes the client's filename through untouched, and a query parameter is any
@@ -882,7 +886,7 @@ class HttpCallWithoutTimeout(Rule):
             if any(k.arg is None for k in call.keywords):
                 continue  # `**kwargs` may hold a timeout: the rule leaves it alone
             callee = call.func
-            last = callee.id if type(callee) is ast.Name else callee.attr if type(callee) is ast.Attribute else None
+            last = terminal_name(callee)
             if last is None:
                 continue
             timeout = next((k.value for k in call.keywords if k.arg == "timeout"), None)
